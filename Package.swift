@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// skresults: stream SafetyKit result files through strict decoding into label counts,
+// archives, joins and dead-letter files. No outside Swift packages and no unsafe flags,
+// so any package can depend on `ResultPipeline`.
+import PackageDescription
+
+let package = Package(
+    name: "skresults",
+    products: [
+        .library(name: "ResultPipeline", targets: ["ResultPipeline"]),
+        .executable(name: "skresults", targets: ["skresults"]),
+        .executable(name: "skresults-bench", targets: ["skresults-bench"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            path: "Sources/CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "ResultPipeline",
+            dependencies: ["CZstd", "CZlib"],
+            path: "Sources/ResultPipeline"
+        ),
+        .executableTarget(
+            name: "skresults",
+            dependencies: ["ResultPipeline"],
+            path: "Sources/skresults"
+        ),
+        .executableTarget(
+            name: "skresults-bench",
+            dependencies: ["ResultPipeline"],
+            path: "Benchmarks/skresults-bench"
+        ),
+        .testTarget(
+            name: "ResultPipelineTests",
+            dependencies: ["ResultPipeline"],
+            path: "Tests/ResultPipelineTests"
+        ),
+        .testTarget(
+            name: "skresultsTests",
+            dependencies: ["ResultPipeline"],
+            path: "Tests/skresultsTests"
+        ),
+    ]
+)

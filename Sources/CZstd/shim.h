@@ -1,0 +1,2 @@
+// libzstd, from Debian's libzstd-dev.
+#include <zstd.h>

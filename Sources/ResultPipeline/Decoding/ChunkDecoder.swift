@@ -1,0 +1,73 @@
+// Walks the lines of one chunk and decodes each: the per-row loop of a worker. Applies the line
+// rules that need the whole line (terminator, blank, too long) before the JSON decoder sees it.
+
+/// Decodes every line of a chunk into its `DecodedChunk`.
+struct ChunkDecoder: ~Copyable {
+    var rows: RowDecoder
+    let maxLineBytes: Int
+
+    init(maxDepth: Int, maxLineBytes: Int) {
+        rows = RowDecoder(maxDepth: maxDepth)
+        self.maxLineBytes = maxLineBytes
+    }
+
+    mutating func decode(_ chunk: Chunk) {
+        var out = DecodedChunk()
+        swap(&out, &chunk.decoded)
+        out.reset()
+        var lineIndex: Int32 = 0
+        for (i, _) in chunk.leadingLongLines.enumerated() {
+            out.rejects.append(RejectRecord(lineIndex: lineIndex, lineStart: 0, lineLength: 0,
+                                            longLine: Int32(i), rejection: Rejection(reason: .lineTooLong)))
+            lineIndex &+= 1
+        }
+        let base = UnsafePointer<UInt8>(chunk.storage.assumingMemoryBound(to: UInt8.self))
+        let end = chunk.end
+        var lineStart = chunk.start
+        while lineStart < end {
+            let newline = ByteScan.firstIndex(of: .newline, in: chunk.storage, from: lineStart, to: end) ?? end
+            var lineEnd = newline
+            // One `\r` directly before the `\n` belongs to the terminator.
+            if newline < end && lineEnd > lineStart && base[lineEnd &- 1] == .carriageReturn { lineEnd &-= 1 }
+            decodeLine(base: base, start: lineStart, end: lineEnd, index: lineIndex, into: &out)
+            lineIndex &+= 1
+            lineStart = newline &+ 1
+        }
+        out.lineCount = Int(lineIndex)
+        swap(&out, &chunk.decoded)
+    }
+
+    @inline(__always)
+    private mutating func decodeLine(
+        base: UnsafePointer<UInt8>, start: Int, end: Int, index: Int32, into out: inout DecodedChunk
+    ) {
+        // Blank: empty, or only spaces, tabs and `\r`. A row starts with `{`, so test that first.
+        if start == end || base[start] != .openBrace {
+            var p = start
+            while p < end && (base[p] == .space || base[p] == .tab || base[p] == .carriageReturn) { p &+= 1 }
+            if p == end {
+                out.blankCount &+= 1
+                return
+            }
+        }
+        if end &- start > maxLineBytes {
+            out.rejects.append(RejectRecord(lineIndex: index, lineStart: Int32(start), lineLength: Int32(end &- start),
+                                            longLine: -1, rejection: Rejection(reason: .lineTooLong)))
+            return
+        }
+        let namesStart = out.names.count
+        switch rows.decode(base: base, start: start, end: end, names: &out.names) {
+        case .success(let f):
+            out.rows.append(RowRecord(
+                lineStart: Int32(start), lineLength: Int32(end &- start), lineIndex: index,
+                idStart: Int32(f.idStart), idLength: Int32(f.idLength), namesStart: Int32(namesStart),
+                labelCount: Int32(f.labelCount), actionCount: Int32(f.actionCount),
+                output: f.output, idEscaped: f.idEscaped))
+            if f.output != .object { out.nullOutputCount &+= 1 }
+            out.ignoredEntryCount &+= f.ignoredEntries
+        case .failure(let rejection):
+            out.rejects.append(RejectRecord(lineIndex: index, lineStart: Int32(start), lineLength: Int32(end &- start),
+                                            longLine: -1, rejection: rejection))
+        }
+    }
+}

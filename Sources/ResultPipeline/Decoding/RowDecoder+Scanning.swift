@@ -1,0 +1,251 @@
+// The lexical half of the row decoder: whitespace, strings (with UTF-8 and escape validation),
+// numbers, literals, and an iterative skipper that validates any value without recursion.
+//
+// All reads go through `base[p]` with `p < end` checked first; the chunk's storage carries
+// `Chunk.padding` spare bytes, which is what makes the 8-byte loads in `packedKey` safe.
+
+extension RowDecoder {
+    @inline(__always)
+    func byte(_ p: Int) -> UInt8 { base[p] }
+
+    @inline(__always)
+    func skipWhitespace(_ p: inout Int) {
+        while p < end && base[p].isJSONWhitespace { p &+= 1 }
+    }
+
+    /// Records a grammar failure at `p`; always returns false.
+    @inline(never)
+    mutating func fail(_ problem: SyntaxProblem, at p: Int) -> Bool {
+        failure = Rejection(reason: .invalidJSON, problem: problem, position: p - lineStart)
+        return false
+    }
+
+    @inline(never)
+    mutating func fail(_ reason: RejectReason, at p: Int) -> Bool {
+        failure = Rejection(reason: reason, problem: nil, position: p - lineStart)
+        return false
+    }
+
+    /// Scans the string that opens at `p` (a quote). On success `p` is past the closing quote,
+    /// `stringStart..<stringEnd` are the bytes between the quotes and `stringEscaped` says whether
+    /// any escape occurs.
+    @inline(__always)
+    mutating func scanString(_ p: inout Int) -> Bool {
+        p &+= 1
+        stringStart = p
+        stringEscaped = false
+        while true {
+            // Eight bytes at a time until one is a quote, backslash, control or non-ASCII byte.
+            while p &+ 8 <= end {
+                // safe: p + 8 <= end, inside the line
+                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                let q = w ^ 0x2222_2222_2222_2222
+                let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+                let hits = ((q &- 0x0101_0101_0101_0101) & ~q)
+                    | ((b &- 0x0101_0101_0101_0101) & ~b)
+                    | ((w &- 0x2020_2020_2020_2020) & ~w)
+                    | w
+                let flagged = hits & 0x8080_8080_8080_8080
+                if flagged == 0 {
+                    p &+= 8
+                    continue
+                }
+                // The lowest flagged byte is a true hit: borrows only carry upwards.
+                p &+= flagged.trailingZeroBitCount &>> 3
+                break
+            }
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            let c = base[p]
+            if c == .quote {
+                stringEnd = p
+                p &+= 1
+                return true
+            }
+            if c == .backslash {
+                stringEscaped = true
+                guard scanEscape(&p) else { return false }
+            } else if c < 0x20 {
+                return fail(.controlCharacterInString, at: p)
+            } else if c >= 0x80 {
+                guard scanUTF8Sequence(&p) else { return false }
+            } else {
+                p &+= 1
+            }
+        }
+    }
+
+    /// Validates the escape at `p` (a backslash) and steps past it.
+    @inline(never)
+    mutating func scanEscape(_ p: inout Int) -> Bool {
+        guard p &+ 1 < end else { return fail(.unexpectedEnd, at: p &+ 1) }
+        switch base[p &+ 1] {
+        case .quote, .backslash, .slash, .lowerB, .lowerF, .lowerN, .lowerR, .lowerT:
+            p &+= 2
+            return true
+        case .lowerU:
+            guard p &+ 6 <= end else { return fail(.invalidEscape, at: p) }
+            for i in 2..<6 where base[p &+ i].hexValue == nil {
+                return fail(.invalidEscape, at: p)
+            }
+            p &+= 6
+            return true
+        default:
+            return fail(.invalidEscape, at: p)
+        }
+    }
+
+    /// Validates one multi-byte UTF-8 sequence at `p` (RFC 3629: no overlongs, no surrogates,
+    /// nothing above U+10FFFF) and steps past it.
+    @inline(never)
+    mutating func scanUTF8Sequence(_ p: inout Int) -> Bool {
+        let length = UTF8Check.sequenceLength(base, at: p, end: end)
+        guard length > 0 else { return fail(.invalidUTF8, at: p) }
+        p &+= length
+        return true
+    }
+
+    /// Validates the number at `p` and steps past it.
+    mutating func scanNumber(_ p: inout Int) -> Bool {
+        let start = p
+        if base[p] == .minus { p &+= 1 }
+        guard p < end else { return fail(.invalidNumber, at: start) }
+        if base[p] == .zero {
+            p &+= 1
+            if p < end && base[p].isDigit { return fail(.invalidNumber, at: start) }
+        } else if base[p].isDigit {
+            while p < end && base[p].isDigit { p &+= 1 }
+        } else {
+            return fail(.invalidNumber, at: start)
+        }
+        if p < end && base[p] == .period {
+            p &+= 1
+            guard p < end && base[p].isDigit else { return fail(.invalidNumber, at: start) }
+            while p < end && base[p].isDigit { p &+= 1 }
+        }
+        if p < end && (base[p] == .lowerE || base[p] == .upperE) {
+            p &+= 1
+            if p < end && (base[p] == .plus || base[p] == .minus) { p &+= 1 }
+            guard p < end && base[p].isDigit else { return fail(.invalidNumber, at: start) }
+            while p < end && base[p].isDigit { p &+= 1 }
+        }
+        return true
+    }
+
+    /// Validates `true`, `false` or `null` at `p` and steps past it.
+    mutating func scanLiteral(_ p: inout Int) -> Bool {
+        let word: UInt64
+        let length: Int
+        switch base[p] {
+        case .lowerT: word = 0x6575_7274; length = 4       // "true"
+        case .lowerF: word = 0x65_736C_6166; length = 5    // "false"
+        default: word = 0x6C6C_756E; length = 4            // "null"
+        }
+        guard p &+ length <= end, packedKey(p, length) == word else {
+            return fail(.invalidLiteral, at: p)
+        }
+        p &+= length
+        return true
+    }
+
+    /// The `length` (at most 8) bytes at `p`, little-endian in a word.
+    @inline(__always)
+    func packedKey(_ p: Int, _ length: Int) -> UInt64 {
+        // safe: p + length <= end <= capacity, and the storage has 16 bytes of padding past capacity
+        let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+        return length >= 8 ? w : w & ((1 &<< UInt64(length &* 8)) &- 1)
+    }
+
+    /// Scans an object key and the colon after it, leaving `p` at the member's value.
+    @inline(__always)
+    mutating func scanKeyAndColon(_ p: inout Int) -> Bool {
+        guard p < end else { return fail(.unexpectedEnd, at: p) }
+        guard base[p] == .quote else { return fail(.expectedKey, at: p) }
+        guard scanString(&p) else { return false }
+        skipWhitespace(&p)
+        guard p < end else { return fail(.unexpectedEnd, at: p) }
+        guard base[p] == .colon else { return fail(.expectedColon, at: p) }
+        p &+= 1
+        skipWhitespace(&p)
+        return true
+    }
+
+    @inline(__always)
+    func isObject(atDepth depth: Int) -> Bool {
+        kinds[depth &>> 6] & (1 &<< UInt64(depth & 63)) != 0
+    }
+
+    @inline(__always)
+    func setKind(atDepth depth: Int, object: Bool) {
+        let bit: UInt64 = 1 &<< UInt64(depth & 63)
+        if object { kinds[depth &>> 6] |= bit } else { kinds[depth &>> 6] &= ~bit }
+    }
+
+    /// Validates the value at `p` (whitespace already skipped), which sits inside a container at
+    /// `baseDepth`. Iterative, so nesting costs one bit of `kinds` per level, never stack.
+    mutating func skipValue(_ p: inout Int, depth baseDepth: Int) -> Bool {
+        var depth = baseDepth
+        while true {
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            switch base[p] {
+            case .openBrace:
+                depth &+= 1
+                guard depth <= maxDepth else { return fail(.tooDeep, at: p) }
+                setKind(atDepth: depth, object: true)
+                p &+= 1
+                skipWhitespace(&p)
+                if p < end && base[p] == .closeBrace {
+                    p &+= 1
+                    depth &-= 1
+                } else {
+                    guard scanKeyAndColon(&p) else { return false }
+                    continue
+                }
+            case .openBracket:
+                depth &+= 1
+                guard depth <= maxDepth else { return fail(.tooDeep, at: p) }
+                setKind(atDepth: depth, object: false)
+                p &+= 1
+                skipWhitespace(&p)
+                if p < end && base[p] == .closeBracket {
+                    p &+= 1
+                    depth &-= 1
+                } else {
+                    continue
+                }
+            case .quote:
+                guard scanString(&p) else { return false }
+            case .lowerT, .lowerF, .lowerN:
+                guard scanLiteral(&p) else { return false }
+            case .minus, .zero ... .nine:
+                guard scanNumber(&p) else { return false }
+            default:
+                return fail(.unexpectedCharacter, at: p)
+            }
+            // After a value: close finished containers, or move to the next element.
+            while true {
+                if depth == baseDepth { return true }
+                skipWhitespace(&p)
+                guard p < end else { return fail(.unexpectedEnd, at: p) }
+                let c = base[p]
+                if isObject(atDepth: depth) {
+                    if c == .comma {
+                        p &+= 1
+                        skipWhitespace(&p)
+                        guard scanKeyAndColon(&p) else { return false }
+                        break
+                    }
+                    guard c == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
+                } else {
+                    if c == .comma {
+                        p &+= 1
+                        skipWhitespace(&p)
+                        break
+                    }
+                    guard c == .closeBracket else { return fail(.expectedCommaOrBracket, at: p) }
+                }
+                p &+= 1
+                depth &-= 1
+            }
+        }
+    }
+}

@@ -1,0 +1,351 @@
+// Decodes one JSONL line: strict RFC 8259 over every byte, lenient about the result schema.
+//
+// Design: the decoder walks the line once. The levels the schema cares about (the row object,
+// `output`, the `labels`/`actions` arrays and their entry objects) have their own small parsers;
+// every other value goes through `skipValue`, an iterative validator whose only state is one bit
+// per nesting level. Strings stay byte ranges: names are recorded as positions in the chunk, and a
+// flag says whether they hold an escape, so the common escape-free name is never copied.
+// Duplicate keys follow "last one wins": a repeated `output`, `labels` or `actions` discards what
+// the earlier one contributed.
+
+/// Decodes rows one line at a time. Grammar comes first (the whole line must be one valid value),
+/// then the schema: an object with a non-empty string `id`, and an `output` that is an object or null.
+/// One decoder serves one worker for a whole run.
+struct RowDecoder: ~Copyable {
+    /// Containers may nest this deep; one more level is rejected.
+    let maxDepth: Int
+    /// Bit `d` set: the container at depth `d` is an object, else an array.
+    let kinds: UnsafeMutablePointer<UInt64>
+
+    // Per-line state.
+    var base: UnsafePointer<UInt8>
+    var lineStart = 0
+    var end = 0
+    var failure: Rejection?
+    // The last string scanned.
+    var stringStart = 0
+    var stringEnd = 0
+    var stringEscaped = false
+    /// Actions of the current row, appended to the names after its labels.
+    var actions: [NameRef] = []
+    /// Scratch for unescaping keys.
+    var keyScratch: [UInt8] = []
+
+    static let defaultMaxDepth = 512
+
+    init(maxDepth: Int = RowDecoder.defaultMaxDepth) {
+        precondition(maxDepth >= 4, "the schema itself nests four levels")
+        self.maxDepth = maxDepth
+        let words = maxDepth / 64 + 2
+        kinds = .allocate(capacity: words)
+        kinds.initialize(repeating: 0, count: words)
+        // Never read before `decode` sets it.
+        base = UnsafePointer(bitPattern: 0x10)!
+        actions.reserveCapacity(16)
+    }
+
+    deinit { kinds.deallocate() }
+
+    /// The fields of one accepted row.
+    struct Fields {
+        var idStart = 0
+        var idLength = 0
+        var idEscaped = false
+        var output = OutputState.missing
+        var labelCount = 0
+        var actionCount = 0
+        var ignoredEntries = 0
+    }
+
+    private enum IDState { case missing, invalid, valid }
+    private enum OutputSeen { case missing, null, object, invalid }
+
+    /// What the row object has shown so far; later duplicate keys overwrite it.
+    private struct RowState {
+        var fields = Fields()
+        var id = IDState.missing
+        var output = OutputSeen.missing
+        var labelIgnored = 0
+        var actionIgnored = 0
+    }
+
+    /// Decodes the line `base[start..<end]`. On success the row's labels, then its actions, are
+    /// appended to `names`; on failure `names` is left as it was and the rejection is returned.
+    mutating func decode(
+        base: UnsafePointer<UInt8>, start: Int, end: Int, names: inout [NameRef]
+    ) -> Result<Fields, Rejection> {
+        self.base = base
+        self.lineStart = start
+        self.end = end
+        self.failure = nil
+        let namesStart = names.count
+        var p = start
+        skipWhitespace(&p)
+        guard p < end else {
+            _ = fail(.unexpectedEnd, at: p)
+            return .failure(failure!)
+        }
+        if base[p] != .openBrace {
+            if skipValue(&p, depth: 0) {
+                skipWhitespace(&p)
+                if p == end {
+                    return .failure(Rejection(reason: .notAnObject))
+                }
+                _ = fail(.trailingCharacters, at: p)
+            }
+            return .failure(failure!)
+        }
+        var row = RowState()
+        actions.removeAll(keepingCapacity: true)
+        if decodeRowObject(&p, names: &names, namesStart: namesStart, row: &row) {
+            skipWhitespace(&p)
+            if p != end { _ = fail(.trailingCharacters, at: p) }
+        }
+        if failure == nil {
+            switch row.id {
+            case .missing: failure = Rejection(reason: .missingID)
+            case .invalid: failure = Rejection(reason: .invalidID)
+            case .valid: break
+            }
+        }
+        if failure == nil && row.output == .invalid {
+            failure = Rejection(reason: .invalidOutput)
+        }
+        if let failure {
+            names.removeSubrange(namesStart...)
+            return .failure(failure)
+        }
+        var fields = row.fields
+        fields.labelCount = names.count &- namesStart
+        fields.actionCount = actions.count
+        names.append(contentsOf: actions)
+        fields.output = row.output == .object ? .object : (row.output == .null ? .null : .missing)
+        fields.ignoredEntries = row.labelIgnored &+ row.actionIgnored
+        return .success(fields)
+    }
+
+    /// The row object at `p`, at depth 1.
+    private mutating func decodeRowObject(
+        _ p: inout Int, names: inout [NameRef], namesStart: Int, row: inout RowState
+    ) -> Bool {
+        p &+= 1
+        skipWhitespace(&p)
+        if p < end && base[p] == .closeBrace {
+            p &+= 1
+            return true
+        }
+        while true {
+            guard scanKeyAndColon(&p) else { return false }
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            switch keyWord(maxLength: 6) {
+            case (0x6469, 2):  // "id"
+                if base[p] == .quote {
+                    guard scanString(&p) else { return false }
+                    if stringEnd > stringStart {
+                        row.id = .valid
+                        row.fields.idStart = stringStart
+                        row.fields.idLength = stringEnd &- stringStart
+                        row.fields.idEscaped = stringEscaped
+                    } else {
+                        row.id = .invalid
+                    }
+                } else {
+                    guard skipValue(&p, depth: 1) else { return false }
+                    row.id = .invalid
+                }
+            case (0x7475_7074_756F, 6):  // "output"
+                names.removeSubrange(namesStart...)
+                actions.removeAll(keepingCapacity: true)
+                row.labelIgnored = 0
+                row.actionIgnored = 0
+                switch base[p] {
+                case .openBrace:
+                    guard decodeOutput(&p, names: &names, namesStart: namesStart,
+                                       labelIgnored: &row.labelIgnored, actionIgnored: &row.actionIgnored)
+                    else { return false }
+                    row.output = .object
+                case .lowerN:
+                    guard scanLiteral(&p) else { return false }
+                    row.output = .null
+                default:
+                    guard skipValue(&p, depth: 1) else { return false }
+                    row.output = .invalid
+                }
+            default:
+                guard skipValue(&p, depth: 1) else { return false }
+            }
+            skipWhitespace(&p)
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            if base[p] == .comma {
+                p &+= 1
+                skipWhitespace(&p)
+                continue
+            }
+            guard base[p] == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
+            p &+= 1
+            return true
+        }
+    }
+
+    /// The `output` object at `p`, at depth 2.
+    private mutating func decodeOutput(
+        _ p: inout Int, names: inout [NameRef], namesStart: Int,
+        labelIgnored: inout Int, actionIgnored: inout Int
+    ) -> Bool {
+        p &+= 1
+        skipWhitespace(&p)
+        if p < end && base[p] == .closeBrace {
+            p &+= 1
+            return true
+        }
+        while true {
+            guard scanKeyAndColon(&p) else { return false }
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            switch keyWord(maxLength: 7) {
+            case (0x736C_6562_616C, 6):  // "labels"
+                names.removeSubrange(namesStart...)
+                labelIgnored = 0
+                guard decodeNameList(&p, into: &names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
+                                     ignored: &labelIgnored) else { return false }
+            case (0x73_6E6F_6974_6361, 7):  // "actions"
+                // Swapped out so the list and `self` are not borrowed at once.
+                var list: [NameRef] = []
+                swap(&list, &actions)
+                list.removeAll(keepingCapacity: true)
+                actionIgnored = 0
+                let ok = decodeNameList(&p, into: &list, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
+                                        ignored: &actionIgnored)
+                actions = list
+                guard ok else { return false }
+            default:
+                guard skipValue(&p, depth: 2) else { return false }
+            }
+            skipWhitespace(&p)
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            if base[p] == .comma {
+                p &+= 1
+                skipWhitespace(&p)
+                continue
+            }
+            guard base[p] == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
+            p &+= 1
+            return true
+        }
+    }
+
+    /// A `labels` or `actions` value at `p`: null (none), an array of names (depth 3), or anything
+    /// else (ignored, counted once).
+    private mutating func decodeNameList(
+        _ p: inout Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
+        ignored: inout Int
+    ) -> Bool {
+        switch base[p] {
+        case .lowerN:
+            return scanLiteral(&p)
+        case .openBracket:
+            break
+        default:
+            ignored &+= 1
+            return skipValue(&p, depth: 2)
+        }
+        guard maxDepth >= 3 else { return fail(.tooDeep, at: p) }
+        p &+= 1
+        skipWhitespace(&p)
+        if p < end && base[p] == .closeBracket {
+            p &+= 1
+            return true
+        }
+        while true {
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            switch base[p] {
+            case .quote:
+                guard scanString(&p) else { return false }
+                list.append(NameRef(start: Int32(truncatingIfNeeded: stringStart),
+                                    length: Int32(truncatingIfNeeded: stringEnd &- stringStart),
+                                    escaped: stringEscaped))
+            case .openBrace:
+                var name: NameRef?
+                guard decodeEntry(&p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
+                else { return false }
+                if let name { list.append(name) } else { ignored &+= 1 }
+            default:
+                guard skipValue(&p, depth: 3) else { return false }
+                ignored &+= 1
+            }
+            skipWhitespace(&p)
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            if base[p] == .comma {
+                p &+= 1
+                skipWhitespace(&p)
+                continue
+            }
+            guard base[p] == .closeBracket else { return fail(.expectedCommaOrBracket, at: p) }
+            p &+= 1
+            return true
+        }
+    }
+
+    /// An entry object at `p` (depth 4). `name` is its last `label`/`action` key's value when that
+    /// value is a string.
+    private mutating func decodeEntry(
+        _ p: inout Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
+    ) -> Bool {
+        p &+= 1
+        skipWhitespace(&p)
+        if p < end && base[p] == .closeBrace {
+            p &+= 1
+            return true
+        }
+        while true {
+            guard scanKeyAndColon(&p) else { return false }
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            let key = keyWord(maxLength: 6)
+            if key.word == entryKey && key.length == entryKeyLength {
+                if base[p] == .quote {
+                    guard scanString(&p) else { return false }
+                    name = NameRef(start: Int32(truncatingIfNeeded: stringStart),
+                                   length: Int32(truncatingIfNeeded: stringEnd &- stringStart),
+                                   escaped: stringEscaped)
+                } else {
+                    guard skipValue(&p, depth: 4) else { return false }
+                    name = nil
+                }
+            } else {
+                guard skipValue(&p, depth: 4) else { return false }
+            }
+            skipWhitespace(&p)
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            if base[p] == .comma {
+                p &+= 1
+                skipWhitespace(&p)
+                continue
+            }
+            guard base[p] == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
+            p &+= 1
+            return true
+        }
+    }
+
+    /// The last scanned string (a key), unescaped, packed little-endian into a word with its length;
+    /// `(0, -1)` when it is longer than `maxLength` bytes and so cannot be a key the schema knows.
+    @inline(__always)
+    private mutating func keyWord(maxLength: Int) -> (word: UInt64, length: Int) {
+        let length = stringEnd &- stringStart
+        if !stringEscaped {
+            guard length <= maxLength else { return (0, -1) }
+            return (packedKey(stringStart, length), length)
+        }
+        return escapedKeyWord(maxLength: maxLength)
+    }
+
+    @inline(never)
+    private mutating func escapedKeyWord(maxLength: Int) -> (word: UInt64, length: Int) {
+        keyScratch.removeAll(keepingCapacity: true)
+        JSONUnescape.append(UnsafeRawBufferPointer(start: base + stringStart, count: stringEnd - stringStart),
+                            to: &keyScratch)
+        guard keyScratch.count <= maxLength else { return (0, -1) }
+        var word: UInt64 = 0
+        for (i, b) in keyScratch.enumerated() { word |= UInt64(b) << UInt64(i * 8) }
+        return (word, keyScratch.count)
+    }
+}

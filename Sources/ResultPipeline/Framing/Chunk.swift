@@ -1,0 +1,83 @@
+// A line-aligned run of bytes from one input, plus everything the stages derive from it.
+// Chunks come from a fixed pool and are reused, so a run's memory does not grow with its input.
+
+/// A line that was longer than the maximum and so was never held in memory whole.
+struct LongLine {
+    /// Stream offset of its first byte.
+    var offset: Int64
+    /// Its length in bytes, without the line terminator.
+    var length: Int64
+    /// Its bytes, spooled to an unlinked temporary file when rejects are kept.
+    var spool: SpoolFile?
+}
+
+/// One line-aligned piece of an input.
+///
+/// Invariants: `start <= end <= capacity`; `storage[start..<end]` holds whole lines only (the last
+/// may lack its `\n` only when `endsInput`); `leadingLongLines` precede those bytes in the input.
+/// A chunk is owned by exactly one stage at a time: the splitter fills it, one worker decodes it,
+/// the committer hands it to the sinks, and it returns to the pool.
+final class Chunk: @unchecked Sendable {
+    // safe to send: ownership passes between threads only through the pipeline's locked queues.
+
+    /// The bytes; `capacity` usable bytes plus `Chunk.padding` spare.
+    private(set) var storage: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    /// First byte of line data (past a BOM at the start of an input).
+    var start = 0
+    /// One past the last byte of line data.
+    var end = 0
+    /// Stream offset of `storage[0]`.
+    var streamOffset: Int64 = 0
+    /// Index of the input the bytes come from.
+    var input = 0
+    /// Whether this is the first chunk of its input (line numbers restart).
+    var startsInput = false
+    /// Whether the input ends with this chunk.
+    var endsInput = false
+    /// Order of the chunk in the run.
+    var sequence = 0
+    /// Lines too long to buffer, which come before `storage[start..<end]`.
+    var leadingLongLines: [LongLine] = []
+
+    /// What the decoder found; filled by a worker.
+    var decoded = DecodedChunk()
+    /// One byte buffer per sink, written by the sink's worker part, read by its ordered part.
+    var sinkOutputs: [[UInt8]] = []
+
+    static let padding = 16
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        self.storage = .allocate(byteCount: capacity + Chunk.padding, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Clears the framing fields for reuse; the storage stays.
+    func resetFraming() {
+        start = 0
+        end = 0
+        streamOffset = 0
+        startsInput = false
+        endsInput = false
+        leadingLongLines.removeAll(keepingCapacity: true)
+    }
+
+    /// Replaces the storage by one of `newCapacity` bytes, keeping `storage[0..<end]`.
+    func resize(to newCapacity: Int) {
+        precondition(newCapacity >= end && newCapacity > 0)
+        let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity + Chunk.padding, alignment: 16)
+        // safe: end <= capacity and end <= newCapacity
+        newStorage.copyMemory(from: storage, byteCount: end)
+        storage.deallocate()
+        storage = newStorage
+        capacity = newCapacity
+    }
+
+    /// The line data as a buffer.
+    var lineBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage + start, count: end - start)
+    }
+}

@@ -1,0 +1,120 @@
+// The raw system calls the library makes, in one place.
+// Each wrapper retries EINTR and reports failure as a typed `SystemError`, never as errno.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failed system call: which call, on which path, and the errno it returned.
+public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The C function that failed, such as `open` or `read`.
+    public var call: String
+    /// The file it was working on, or `-` for standard input.
+    public var path: String
+    /// The errno value.
+    public var code: Int32
+
+    public init(call: String, path: String, code: Int32) {
+        self.call = call
+        self.path = path
+        self.code = code
+    }
+
+    public var description: String {
+        "\(path): \(String(cString: strerror(code)))"
+    }
+}
+
+/// An errno value from a failed call.
+struct Errno: Error, Equatable {
+    let code: Int32
+    init(_ code: Int32) { self.code = code }
+}
+
+enum Syscall {
+    /// `open(2)` for reading, retrying EINTR.
+    static func openForReading(_ path: String) -> Result<Int32, Errno> {
+        while true {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { return .success(fd) }
+            if errno != EINTR { return .failure(Errno(errno)) }
+        }
+    }
+
+    /// `open(2)` creating a new file exclusively, retrying EINTR.
+    static func createExclusive(_ path: String, mode: mode_t = 0o644) -> Result<Int32, Errno> {
+        while true {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            if fd >= 0 { return .success(fd) }
+            if errno != EINTR { return .failure(Errno(errno)) }
+        }
+    }
+
+    /// `read(2)` into `buffer`, retrying EINTR. Returns 0 at end of input.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return .success(0) }
+        while true {
+            #if canImport(Glibc)
+            let n = Glibc.read(fd, base, buffer.count)
+            #elseif canImport(Musl)
+            let n = Musl.read(fd, base, buffer.count)
+            #else
+            let n = Darwin.read(fd, base, buffer.count)
+            #endif
+            if n >= 0 { return .success(n) }
+            if errno != EINTR { return .failure(Errno(errno)) }
+        }
+    }
+
+    /// `write(2)` of all of `bytes`, retrying EINTR and short writes.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+        guard var p = bytes.baseAddress else { return .success(()) }
+        var left = bytes.count
+        while left > 0 {
+            #if canImport(Glibc)
+            let n = Glibc.write(fd, p, left)
+            #elseif canImport(Musl)
+            let n = Musl.write(fd, p, left)
+            #else
+            let n = Darwin.write(fd, p, left)
+            #endif
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(Errno(errno))
+            }
+            p += n
+            left -= n
+        }
+        return .success(())
+    }
+
+    /// `fsync(2)`.
+    static func sync(_ fd: Int32) -> Result<Void, Errno> {
+        while true {
+            if fsync(fd) == 0 { return .success(()) }
+            if errno != EINTR { return .failure(Errno(errno)) }
+        }
+    }
+
+    /// `close(2)`. EINTR is not retried: on Linux the descriptor is gone either way.
+    static func closeDescriptor(_ fd: Int32) -> Result<Void, Errno> {
+        close(fd) == 0 ? .success(()) : .failure(Errno(errno))
+    }
+
+    /// `rename(2)`.
+    static func renameFile(_ from: String, _ to: String) -> Result<Void, Errno> {
+        rename(from, to) == 0 ? .success(()) : .failure(Errno(errno))
+    }
+
+    /// `unlink(2)`, ignoring a missing file.
+    static func removeFile(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// `isatty(3)`.
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}

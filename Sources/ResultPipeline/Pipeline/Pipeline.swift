@@ -1,0 +1,320 @@
+// Runs inputs through framing, decoding and sinks: one reader (the calling thread), N decode
+// workers, and a fixed pool of chunks that bounds memory and applies backpressure. Sinks see
+// batches in input order through `Committer`, so line numbers and outputs stay exact whatever the
+// thread count.
+
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// How a run reads and decodes.
+public struct PipelineOptions: Sendable {
+    /// Decode workers. Defaults to the number of online cores.
+    public var threads: Int = PipelineOptions.onlineCores
+    /// Size of each chunk's buffer; a longer line grows its chunk.
+    public var chunkSize: Int = 4 << 20
+    /// Lines longer than this many bytes (without terminator) are rejected as "line too long".
+    public var maxLineBytes: Int = 64 << 20
+    /// Containers may nest this deep (at least 4).
+    public var maxDepth: Int = RowDecoder.defaultMaxDepth
+    /// Spool over-long lines to a temporary file so rejects keep their bytes.
+    public var keepsLongLines: Bool = true
+    /// Counters updated as chunks are committed, for progress displays.
+    public var progress: PipelineProgress?
+
+    public init() {}
+
+    /// Cores online now, at least 1.
+    public static var onlineCores: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+/// Live counters of a run, safe to read from any thread.
+public final class PipelineProgress: Sendable {
+    let bytesCounter = AtomicCounter()
+    let rowsCounter = AtomicCounter()
+
+    public init() {}
+    /// Input bytes read so far.
+    public var bytesRead: Int { bytesCounter.current }
+    /// Rows handed to sinks so far.
+    public var rows: Int { rowsCounter.current }
+}
+
+/// The accounting of a run. `lines == rows + blank + rejected` always holds.
+public struct RunSummary: Sendable, Equatable {
+    /// Every line of every input.
+    public var lines = 0
+    /// Accepted rows.
+    public var rows = 0
+    /// Empty lines and lines of only spaces, tabs and `\r`.
+    public var blank = 0
+    /// Rejected lines.
+    public var rejected = 0
+    /// Rows whose `output` was null or missing.
+    public var nullOutput = 0
+    /// `labels`/`actions` entries (or values) that named nothing.
+    public var ignoredEntries = 0
+    /// Bytes read from the inputs (after decompression).
+    public var bytes = 0
+    /// Inputs read.
+    public var inputs = 0
+    /// Wall time of the run.
+    public var seconds = 0.0
+
+    public init() {}
+
+    /// Adds another run's counts (used to combine runs).
+    public mutating func add(_ other: RunSummary) {
+        lines += other.lines
+        rows += other.rows
+        blank += other.blank
+        rejected += other.rejected
+        nullOutput += other.nullOutput
+        ignoredEntries += other.ignoredEntries
+        bytes += other.bytes
+        inputs += other.inputs
+        seconds += other.seconds
+    }
+}
+
+/// Streams inputs through the decoder into sinks.
+///
+/// ```swift
+/// let labels = LabelCountsSink()
+/// let summary = try Pipeline().run([.path("results.jsonl")], sinks: [labels])
+/// print(summary.rows, labels.counts.labels.sorted().prefix(5))
+/// ```
+public struct Pipeline: Sendable {
+    public var options: PipelineOptions
+
+    public init(options: PipelineOptions = PipelineOptions()) {
+        precondition(options.threads >= 1 && options.chunkSize >= 1 && options.maxLineBytes >= 0)
+        precondition(options.maxLineBytes < Int(Int32.max) / 2, "maxLineBytes must fit chunk positions")
+        self.options = options
+    }
+
+    /// Reads `inputs` in order, once, and hands every batch to every sink. Throws the first error
+    /// of any stage; then every sink's `abort()` has run and no output is published.
+    public func run(_ inputs: [Input], sinks: [any Sink]) throws -> RunSummary {
+        let started = ContinuousClock.now
+        let workerCount = options.threads
+        let free = BlockingQueue<Chunk>()
+        for _ in 0 ..< workerCount * 2 + 2 {
+            let chunk = Chunk(capacity: options.chunkSize)
+            chunk.sinkOutputs = Array(repeating: [], count: sinks.count)
+            free.push(chunk)
+        }
+        let work = BlockingQueue<Chunk?>()
+        let latch = FailureLatch()
+        let names = inputs.map(\.name)
+        let committer = Committer(sinks: SinkList(sinks), inputNames: names, free: free, latch: latch,
+                                  progress: options.progress)
+        let finished = DispatchGroup()
+        for _ in 0 ..< workerCount {
+            var parts: [(Int, any SinkWorker)] = []
+            for (i, sink) in sinks.enumerated() {
+                if let part = sink.makeWorker() { parts.append((i, part)) }
+            }
+            let worker = DecodeWorker(parts: parts, inputNames: names, work: work, committer: committer,
+                                      latch: latch, maxDepth: options.maxDepth, maxLineBytes: options.maxLineBytes)
+            finished.enter()
+            let thread = Thread {
+                worker.run()
+                finished.leave()
+            }
+            thread.name = "skresults-decode"
+            thread.start()
+        }
+
+        var bytes = 0
+        var opened = 0
+        var sequence = 0
+        read: for (index, input) in inputs.enumerated() {
+            if latch.hasFailed { break }
+            var splitter: LineSplitter
+            do {
+                splitter = LineSplitter(source: try input.open(), chunkSize: options.chunkSize,
+                                        maxLineBytes: options.maxLineBytes, keepsLongLines: options.keepsLongLines)
+            } catch {
+                latch.record(error)
+                break
+            }
+            opened += 1
+            var before: Int64 = 0
+            while !latch.hasFailed {
+                let chunk = free.pop()
+                let more: Bool
+                do {
+                    more = try splitter.nextChunk(into: chunk)
+                } catch {
+                    latch.record(error)
+                    free.push(chunk)
+                    break read
+                }
+                options.progress?.bytesCounter.add(Int(splitter.streamOffset - before))
+                before = splitter.streamOffset
+                if !more {
+                    free.push(chunk)
+                    break
+                }
+                chunk.input = index
+                chunk.sequence = sequence
+                sequence += 1
+                work.push(chunk)
+            }
+            bytes += Int(splitter.streamOffset)
+            do { try splitter.close() } catch { latch.record(error) }
+        }
+        for _ in 0 ..< workerCount { work.push(nil) }
+        finished.wait()
+
+        if let error = latch.firstError {
+            for sink in sinks { sink.abort() }
+            throw error
+        }
+        do {
+            for sink in sinks { try sink.finish() }
+        } catch {
+            for sink in sinks { sink.abort() }
+            throw error
+        }
+        var summary = committer.summary
+        summary.bytes = bytes
+        summary.inputs = opened
+        let elapsed = ContinuousClock.now - started
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
+    }
+}
+
+/// The sinks of a run, shared by the workers and the committer.
+struct SinkList: @unchecked Sendable {
+    // safe to send: `commit` calls are serialised by the committer, and each worker part is used by
+    // one worker thread only; `makeWorker`, `finish` and `abort` run on the calling thread.
+    let sinks: [any Sink]
+    init(_ sinks: [any Sink]) { self.sinks = sinks }
+}
+
+/// One decode worker: takes chunks, decodes them, runs the sinks' worker parts, passes them on.
+final class DecodeWorker: @unchecked Sendable {
+    // safe to send: created on the calling thread, then used only by its own worker thread.
+    private let parts: [(Int, any SinkWorker)]
+    private let inputNames: [String]
+    private let work: BlockingQueue<Chunk?>
+    private let committer: Committer
+    private let latch: FailureLatch
+    private let maxDepth: Int
+    private let maxLineBytes: Int
+
+    init(parts: [(Int, any SinkWorker)], inputNames: [String], work: BlockingQueue<Chunk?>, committer: Committer,
+         latch: FailureLatch, maxDepth: Int, maxLineBytes: Int) {
+        self.parts = parts
+        self.inputNames = inputNames
+        self.work = work
+        self.committer = committer
+        self.latch = latch
+        self.maxDepth = maxDepth
+        self.maxLineBytes = maxLineBytes
+    }
+
+    func run() {
+        var decoder = ChunkDecoder(maxDepth: maxDepth, maxLineBytes: maxLineBytes)
+        while let chunk = work.pop() {
+            if !latch.hasFailed {
+                decoder.decode(chunk)
+                let batch = RowBatch(chunk: chunk, inputName: inputNames[chunk.input], firstLineNumber: 1, final: false)
+                for (index, part) in parts {
+                    chunk.sinkOutputs[index].removeAll(keepingCapacity: true)
+                    do {
+                        try part.process(batch, output: &chunk.sinkOutputs[index])
+                    } catch {
+                        latch.record(error)
+                        break
+                    }
+                }
+            }
+            committer.submit(chunk)
+        }
+    }
+}
+
+/// Hands decoded chunks to the sinks strictly in input order, then returns them to the pool.
+/// Whichever worker finishes the next chunk in order becomes the committer until it runs out of
+/// ready chunks, so no thread sits idle waiting to commit.
+final class Committer: @unchecked Sendable {
+    // safe to send: `summary` and `lineBase` are touched only by the active committer; `active`
+    // passes that role between threads under `state`'s lock, which orders the accesses.
+    private struct State {
+        var pending: [Int: Chunk] = [:]
+        var next = 0
+        var active = false
+    }
+    private let state = Mutex<State>(State())
+    private let sinks: SinkList
+    private let inputNames: [String]
+    private let free: BlockingQueue<Chunk>
+    private let latch: FailureLatch
+    private let progress: PipelineProgress?
+    private var lineBase = 0
+    private(set) var summary = RunSummary()
+
+    init(sinks: SinkList, inputNames: [String], free: BlockingQueue<Chunk>, latch: FailureLatch,
+         progress: PipelineProgress?) {
+        self.sinks = sinks
+        self.inputNames = inputNames
+        self.free = free
+        self.latch = latch
+        self.progress = progress
+    }
+
+    func submit(_ chunk: Chunk) {
+        var current: Chunk? = state.withLock { s in
+            s.pending[chunk.sequence] = chunk
+            guard !s.active, let ready = s.pending.removeValue(forKey: s.next) else { return nil }
+            s.active = true
+            return ready
+        }
+        while let chunk = current {
+            commit(chunk)
+            free.push(chunk)
+            current = state.withLock { s in
+                s.next += 1
+                if let ready = s.pending.removeValue(forKey: s.next) { return ready }
+                s.active = false
+                return nil
+            }
+        }
+    }
+
+    private func commit(_ chunk: Chunk) {
+        guard !latch.hasFailed else { return }
+        if chunk.startsInput { lineBase = 0 }
+        let decoded = chunk.decoded
+        summary.lines += decoded.lineCount
+        summary.rows += decoded.rows.count
+        summary.blank += decoded.blankCount
+        summary.rejected += decoded.rejects.count
+        summary.nullOutput += decoded.nullOutputCount
+        summary.ignoredEntries += decoded.ignoredEntryCount
+        let batch = RowBatch(chunk: chunk, inputName: inputNames[chunk.input], firstLineNumber: lineBase + 1,
+                             final: true)
+        for (index, sink) in sinks.sinks.enumerated() {
+            do {
+                try chunk.sinkOutputs[index].withUnsafeBytes { try sink.commit(batch, workerOutput: $0) }
+            } catch {
+                latch.record(error)
+                return
+            }
+        }
+        lineBase += decoded.lineCount
+        progress?.rowsCounter.add(decoded.rows.count)
+    }
+}

@@ -1,0 +1,113 @@
+// An output that appears under its final name only when complete: written to a temporary file
+// beside the target, fsynced, then renamed. A failed run removes the temporary file.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A buffered file written to a temporary name and renamed into place by `commit()`.
+public final class AtomicOutputFile {
+    /// The final path.
+    public let path: String
+    private let temporaryPath: String
+    private var descriptor: Int32
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 18
+    private var closed = false
+    /// Bytes written so far.
+    public private(set) var bytesWritten = 0
+
+    /// Creates the temporary file beside `path`. Errors name `path`.
+    public init(path: String) throws {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var attempt = 0
+        while true {
+            let candidate = "\(dir).\(name).tmp-\(getpid())-\(AtomicOutputFile.nextSerial())"
+            switch Syscall.createExclusive(candidate) {
+            case .success(let fd):
+                temporaryPath = candidate
+                descriptor = fd
+                buffer.reserveCapacity(bufferLimit)
+                return
+            case .failure(let e):
+                attempt += 1
+                if e.code != EEXIST || attempt > 100 {
+                    throw SystemError(call: "open", path: path, code: e.code)
+                }
+            }
+        }
+    }
+
+    deinit { abort() }
+
+    private static let serial = SerialCounter()
+    private static func nextSerial() -> Int { serial.next() }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += bytes.count
+        if buffer.count + bytes.count > bufferLimit {
+            try flush()
+            if bytes.count > bufferLimit {
+                try writeDirect(bytes)
+                return
+            }
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeDirect($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeDirect(_ bytes: UnsafeRawBufferPointer) throws {
+        if case .failure(let e) = Syscall.writeAll(descriptor, bytes) {
+            throw SystemError(call: "write", path: path, code: e.code)
+        }
+    }
+
+    /// Flushes, syncs and renames the file to its final name.
+    public func commit() throws {
+        precondition(!closed, "commit after close")
+        try flush()
+        if case .failure(let e) = Syscall.sync(descriptor) {
+            throw SystemError(call: "fsync", path: path, code: e.code)
+        }
+        closed = true
+        if case .failure(let e) = Syscall.closeDescriptor(descriptor) {
+            Syscall.removeFile(temporaryPath)
+            throw SystemError(call: "close", path: path, code: e.code)
+        }
+        if case .failure(let e) = Syscall.renameFile(temporaryPath, path) {
+            Syscall.removeFile(temporaryPath)
+            throw SystemError(call: "rename", path: path, code: e.code)
+        }
+    }
+
+    /// Discards the temporary file. Safe to call more than once, and after `commit()`.
+    public func abort() {
+        guard !closed else { return }
+        closed = true
+        _ = Syscall.closeDescriptor(descriptor)
+        Syscall.removeFile(temporaryPath)
+    }
+}
+
+/// A process-wide counter for unique temporary names.
+final class SerialCounter: Sendable {
+    private let value = AtomicCounter()
+    func next() -> Int { value.add(1) }
+}

@@ -1,0 +1,133 @@
+// A counter keyed by byte strings, for label and action names: open addressing with linear
+// probing, keys stored once in a byte arena. Counting a known name allocates nothing.
+
+/// Counts occurrences of byte strings.
+public struct NameCounter: Sendable {
+    private struct Entry: Sendable {
+        var hash: UInt64
+        var keyStart: Int
+        var keyLength: Int
+        var count: Int
+    }
+
+    /// Slot → entry index + 1; 0 is empty. Capacity is a power of two, at most half full.
+    private var slots: [Int32] = Array(repeating: 0, count: 64)
+    private var entries: [Entry] = []
+    private var arena: [UInt8] = []
+
+    public init() {}
+
+    /// Distinct names counted.
+    public var distinctCount: Int { entries.count }
+
+    /// Sum of all counts.
+    public var total: Int { entries.reduce(0) { $0 + $1.count } }
+
+    /// Adds `count` to the name `key`.
+    public mutating func add(_ key: UnsafeRawBufferPointer, count: Int = 1) {
+        let hash = NameCounter.hash(key)
+        let mask = slots.count &- 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let index = Int(slots[slot])
+            if index == 0 { break }
+            let entry = entries[index &- 1]
+            if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) {
+                entries[index &- 1].count &+= count
+                return
+            }
+            slot = (slot &+ 1) & mask
+        }
+        entries.append(Entry(hash: hash, keyStart: arena.count, keyLength: key.count, count: count))
+        arena.append(contentsOf: key)
+        slots[slot] = Int32(entries.count)
+        if entries.count * 2 > slots.count { grow() }
+    }
+
+    /// Adds every count of `other`.
+    public mutating func merge(_ other: NameCounter) {
+        other.forEach { key, count in add(key, count: count) }
+    }
+
+    /// The count of `name`, or 0.
+    public func count(of name: String) -> Int {
+        var copy = name
+        return copy.withUTF8 { utf8 in
+            let key = UnsafeRawBufferPointer(utf8)
+            let hash = NameCounter.hash(key)
+            let mask = slots.count &- 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 {
+                let entry = entries[Int(slots[slot]) - 1]
+                if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) { return entry.count }
+                slot = (slot + 1) & mask
+            }
+            return 0
+        }
+    }
+
+    /// Calls `body` with each name and its count, in first-seen order.
+    public func forEach(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) rethrows {
+        try arena.withUnsafeBytes { bytes in
+            for entry in entries {
+                try body(UnsafeRawBufferPointer(rebasing: bytes[entry.keyStart ..< entry.keyStart + entry.keyLength]),
+                         entry.count)
+            }
+        }
+    }
+
+    /// Names and counts, most frequent first; ties in byte order of the name.
+    public func sorted() -> [(name: String, count: Int)] {
+        var keyed: [(bytes: [UInt8], count: Int)] = []
+        keyed.reserveCapacity(entries.count)
+        forEach { keyed.append((Array($0), $1)) }
+        keyed.sort { a, b in
+            a.count != b.count ? a.count > b.count : a.bytes.lexicographicallyPrecedes(b.bytes)
+        }
+        return keyed.map { (String(decoding: $0.bytes, as: UTF8.self), $0.count) }
+    }
+
+    private func keyEquals(_ entry: Entry, _ key: UnsafeRawBufferPointer) -> Bool {
+        arena.withUnsafeBytes { bytes in
+            guard let a = bytes.baseAddress, let b = key.baseAddress else { return entry.keyLength == 0 }
+            return memcmpBytes(a + entry.keyStart, b, key.count)
+        }
+    }
+
+    private mutating func grow() {
+        let newCount = slots.count * 2
+        var newSlots = [Int32](repeating: 0, count: newCount)
+        let mask = newCount - 1
+        for (i, entry) in entries.enumerated() {
+            var slot = Int(truncatingIfNeeded: entry.hash) & mask
+            while newSlots[slot] != 0 { slot = (slot + 1) & mask }
+            newSlots[slot] = Int32(i + 1)
+        }
+        slots = newSlots
+    }
+
+    /// A word-at-a-time multiply-xorshift hash; names are short, so the tail matters most.
+    @inline(__always)
+    static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
+        guard let p = key.baseAddress else { return h }
+        let n = key.count
+        var i = 0
+        while i &+ 8 <= n {
+            // safe: i + 8 <= n
+            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h &>> 31
+            i &+= 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) &<< shift
+            shift &+= 8
+            i &+= 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        h ^= h &>> 29
+        return h
+    }
+}

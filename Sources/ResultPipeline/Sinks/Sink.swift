@@ -1,0 +1,56 @@
+// The contract between the pipeline and whatever consumes rows. A sink may split its work into a
+// part that runs on every decode worker and a part that sees batches one at a time in input order.
+
+/// A consumer of decoded rows.
+///
+/// The pipeline calls, in this order:
+/// 1. `makeWorker()` once per decode worker, before the first batch;
+/// 2. for every chunk: the worker part's `process(_:output:)` on a worker thread (chunks run
+///    concurrently), then `commit(_:workerOutput:)` in input order, one call at a time;
+/// 3. `finish()` after the last batch of a successful run, or `abort()` after a failed one.
+///
+/// Calls are per batch, never per row, so a sink's own loop over rows stays monomorphic.
+public protocol Sink: AnyObject {
+    /// Creates this sink's part for one decode worker, or nil when all its work is in `commit`.
+    func makeWorker() -> (any SinkWorker)?
+    /// Receives each batch in input order. `workerOutput` holds the bytes this sink's worker part
+    /// wrote for this batch (empty without a worker part).
+    func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws
+    /// The run succeeded: merge worker state, complete and publish outputs.
+    func finish() throws
+    /// The run failed: discard partial outputs. Must not throw.
+    func abort()
+}
+
+extension Sink {
+    public func makeWorker() -> (any SinkWorker)? { nil }
+    public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {}
+    public func finish() throws {}
+    public func abort() {}
+}
+
+/// The part of a sink that runs on one decode worker. Each instance is used by one thread only.
+public protocol SinkWorker: AnyObject {
+    /// Processes one batch. Bytes appended to `output` reach the sink's `commit` for this batch.
+    func process(_ batch: RowBatch, output: inout [UInt8]) throws
+}
+
+/// Calls a closure with every row, in input order, with final line numbers.
+public final class RowCallbackSink: Sink {
+    private let body: (RowView) throws -> Void
+    private let rejectBody: ((RejectedLine, String) throws -> Void)?
+
+    /// `onRow` gets each accepted row; `onReject`, when given, each rejected line and its input name.
+    public init(onRow: @escaping (RowView) throws -> Void,
+                onReject: ((RejectedLine, String) throws -> Void)? = nil) {
+        self.body = onRow
+        self.rejectBody = onReject
+    }
+
+    public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {
+        if let rejectBody, batch.rejectCount > 0 {
+            try batch.forEachReject { try rejectBody($0, batch.inputName) }
+        }
+        try batch.forEachRow(body)
+    }
+}
