@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "skresultsTests",
-            dependencies: ["ResultPipeline"],
+            dependencies: ["ResultPipeline", "skresults"],
             path: "Tests/skresultsTests"
         ),
     ]

@@ -1,0 +1,110 @@
+// The framing rules: line ends, CR, BOM, final line, blank lines, offsets, over-long lines, and
+// the same answers for every chunk size and read size.
+
+import Testing
+@testable import ResultPipeline
+
+@Suite("LineSplitter")
+struct LineSplitterTests {
+    static let mixed = "\u{FEFF}{\"id\":\"a\",\"output\":{\"labels\":[\"x\"]}}\r\n\r\n  \t\n{\"id\":\"b\",\"output\":null}\n"
+        + "not json\n{\"id\":\"c\",\"output\":{\"actions\":[\"y\"]}}\r\n\r\r\n{\"id\":\"d\"}"
+
+    @Test("lines, blanks, rejects and offsets of a mixed input")
+    func mixedInput() throws {
+        let c = try collect(LineSplitterTests.mixed)
+        #expect(c.summary.lines == 8)
+        #expect(c.summary.rows == 4)
+        #expect(c.summary.blank == 3)
+        #expect(c.summary.rejected == 1)
+        #expect(c.rows.map(\.line) == [1, 4, 6, 8])
+        #expect(c.rows.map(\.id) == ["a", "b", "c", "d"])
+        // The BOM is not part of line 1, but offsets count it.
+        #expect(c.rows[0].offset == 3)
+        #expect(c.rows[0].raw == Array("{\"id\":\"a\",\"output\":{\"labels\":[\"x\"]}}".utf8))
+        #expect(c.rejects.map(\.line) == [5])
+        #expect(c.rejects[0].raw == Array("not json".utf8))
+    }
+
+    @Test("every chunk size and read size gives the single-read answer", arguments: 1...17)
+    func everyAlignment(size: Int) throws {
+        let reference = try collect(LineSplitterTests.mixed).comparable
+        #expect(try collect(LineSplitterTests.mixed, chunkSize: size).comparable == reference)
+        #expect(try collect(LineSplitterTests.mixed, maxReadSize: size).comparable == reference)
+        #expect(try collect(LineSplitterTests.mixed, chunkSize: size, maxReadSize: 18 - size).comparable == reference)
+    }
+
+    @Test("a CR at the end of one read and the LF at the start of the next")
+    func crlfAcrossReads() throws {
+        let text = "{\"id\":\"a\"}\r\n{\"id\":\"b\"}\r\n"
+        for split in 1..<text.utf8.count {
+            let c = try collect(text, chunkSize: split, maxReadSize: split)
+            #expect(c.summary.rows == 2 && c.summary.lines == 2)
+            #expect(c.rows.map(\.raw) == [Array("{\"id\":\"a\"}".utf8), Array("{\"id\":\"b\"}".utf8)])
+        }
+    }
+
+    @Test("a stream ending in a newline has no extra line; one without keeps its last line")
+    func finalLine() throws {
+        #expect(try collect("{\"id\":\"a\"}\n").summary.lines == 1)
+        #expect(try collect("{\"id\":\"a\"}").summary.lines == 1)
+        #expect(try collect("{\"id\":\"a\"}\n\n").summary.lines == 2)
+        #expect(try collect("").summary.lines == 0)
+        #expect(try collect("\n").summary.blank == 1)
+        #expect(try collect("\u{FEFF}").summary.lines == 0)
+    }
+
+    @Test("a BOM only counts at the very start")
+    func bomOnlyAtStart() throws {
+        let c = try collect("{\"id\":\"a\"}\n\u{FEFF}{\"id\":\"b\"}\n")
+        #expect(c.summary.rows == 1 && c.summary.rejected == 1)
+    }
+
+    @Test("a BOM split across tiny reads", arguments: 1...4)
+    func bomSplit(size: Int) throws {
+        let c = try collect("\u{FEFF}{\"id\":\"a\"}", chunkSize: size, maxReadSize: size)
+        #expect(c.rows.map(\.offset) == [3])
+        #expect(c.summary.rows == 1)
+    }
+
+    @Test("a lone CR inside a line is not a line end; a CR at end of input is kept")
+    func loneCR() throws {
+        let c = try collect("{\"id\":\"a\"}\r{\"id\":\"b\"}\n{\"id\":\"c\"}\r")
+        #expect(c.summary.lines == 2)
+        #expect(c.summary.rejected == 1)
+        #expect(c.rows.map(\.raw) == [Array("{\"id\":\"c\"}\r".utf8)])
+    }
+
+    @Test("lines longer than the maximum are rejected and kept byte for byte", arguments: [1, 5, 64, 4096])
+    func overLongLines(chunkSize: Int) throws {
+        let long = "{\"id\":\"" + String(repeating: "x", count: 300) + "\"}"
+        let text = "{\"id\":\"a\"}\n" + long + "\r\n" + long + "\n{\"id\":\"b\"}\n" + long
+        let c = try collect(text, chunkSize: chunkSize, maxReadSize: 7, maxLineBytes: 100)
+        #expect(c.summary.lines == 5)
+        #expect(c.summary.rows == 2)
+        #expect(c.summary.rejected == 3)
+        #expect(c.rejects.map(\.line) == [2, 3, 5])
+        #expect(c.rejects.allSatisfy { $0.reason == .lineTooLong && $0.raw == Array(long.utf8) })
+        #expect(c.rejects.map(\.offset) == [11, 11 + 309 + 2, 11 + 2 * 309 + 3 + 11])
+        #expect(c.rows.map(\.line) == [1, 4])
+    }
+
+    @Test("a line of exactly the maximum length is accepted, with or without CR")
+    func exactlyMaximum() throws {
+        let line = "{\"id\":\"" + String(repeating: "x", count: 13) + "\"}"  // 22 bytes
+        for chunkSize in [1, 3, 22, 23, 24, 1000] {
+            let c = try collect(line + "\r\n" + line + "\n" + line, chunkSize: chunkSize, maxLineBytes: 22)
+            #expect(c.summary.rows == 3, "chunk size \(chunkSize)")
+            let d = try collect(line + "\n", chunkSize: chunkSize, maxLineBytes: 21)
+            #expect(d.summary.rejected == 1, "chunk size \(chunkSize)")
+        }
+    }
+
+    @Test("a line far longer than the chunk is grown into, not rejected")
+    func longerThanChunk() throws {
+        let line = "{\"id\":\"" + String(repeating: "y", count: 100_000) + "\",\"output\":{\"labels\":[\"big\"]}}"
+        let c = try collect(line + "\n{\"id\":\"z\"}\n", chunkSize: 1000, maxReadSize: 4096)
+        #expect(c.summary.rows == 2)
+        #expect(c.labels == ["big": 1])
+        #expect(c.rows[1].offset == line.utf8.count + 1)
+    }
+}

@@ -1,0 +1,106 @@
+// The pipeline as a whole: thread counts and chunk sizes do not change any answer, inputs are
+// numbered separately, outputs are atomic, and errors stop the run cleanly.
+
+import Foundation
+import Testing
+@testable import ResultPipeline
+
+/// A deterministic mixed input: rows with labels and actions, blanks, rejects, CRLF, escapes.
+func generatedInput(lines: Int, seed: UInt64) -> [UInt8] {
+    var state = seed
+    func next() -> Int {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int(truncatingIfNeeded: state >> 33)
+    }
+    var text = ""
+    for i in 0..<lines {
+        switch next() % 20 {
+        case 0: text += "\n"
+        case 1: text += "{\"id\":\"r\(i)\",\"output\":{\"labels\":[1,}\n"
+        case 2: text += "{\"id\":\"r\(i)\",\"output\":null}\r\n"
+        case 3: text += "{\"id\":\"r\(i)\",\"output\":{\"labels\":[\"policy.\\u0065scaped\"]," + "\"pad\":\"" + String(repeating: "z", count: next() % 5000) + "\"}}\n"
+        default:
+            let labels = (0..<(next() % 4)).map { _ in "{\"label\":\"policy.l\(next() % 50)\"}" }.joined(separator: ",")
+            let actions = next() % 3 == 0 ? "\"suspend_account\"" : "{\"action\":\"review\",\"queue\":\"q\"}"
+            text += "{\"id\":\"r\(i)\",\"output\":{\"actions\":[\(actions)],\"labels\":[\(labels)],\"fields\":{}},\"metadata\":{\"n\":\(i)}}\n"
+        }
+    }
+    return Array(text.utf8)
+}
+
+@Suite("Pipeline")
+struct PipelineTests {
+    @Test("parallel runs equal the single-threaded run at every chunk size",
+          arguments: [(2, 1 << 10), (2, 1 << 16), (4, 4096), (3, 777), (1, 100)])
+    func parallelEqualsSingle(threads: Int, chunkSize: Int) throws {
+        let input = generatedInput(lines: 5000, seed: 42)
+        let single = try collect([.bytes(input)], threads: 1, chunkSize: 1 << 20).comparable
+        let parallel = try collect([.bytes(input, maxReadSize: 3000)], threads: threads, chunkSize: chunkSize).comparable
+        #expect(parallel == single)
+        #expect(single.summary.lines == single.summary.rows + single.summary.blank + single.summary.rejected)
+        #expect(single.summary.lines == 5000)
+    }
+
+    @Test("each input numbers its lines from 1; offsets are per input")
+    func multipleInputs() throws {
+        let a: [UInt8] = Array("{\"id\":\"a1\"}\nbad\n".utf8)
+        let b: [UInt8] = Array("\u{FEFF}{\"id\":\"b1\"}\n".utf8)
+        let c = try collect([.bytes(a, name: "a"), .bytes([], name: "empty"), .bytes(b, name: "b")], threads: 2)
+        #expect(c.rows.map(\.line) == [1, 1])
+        #expect(c.rows.map(\.offset) == [0, 3])
+        #expect(c.rejects.map(\.line) == [2])
+        #expect(c.summary.inputs == 3)
+        #expect(c.summary.bytes == a.count + b.count)
+    }
+
+    @Test("the rejects file holds each rejected line with file, line, offset, reason and raw bytes")
+    func rejectsFile() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/rejects.jsonl"
+        let input: [UInt8] = Array("{\"id\":\"a\"}\n{\"id\":\"q\"\"}\n".utf8) + [0x7B, 0xFF, 0x7D, 0x0A]
+        let sink = try RejectsSink(path: path)
+        let summary = try Pipeline().run([.bytes(input, name: "in.jsonl")], sinks: [sink])
+        #expect(summary.rejected == 2)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == """
+            {"file":"in.jsonl","line":2,"offset":11,"reason":"invalid JSON: expected ',' or '}' at byte 9","raw":"{\\"id\\":\\"q\\"\\"}"}
+            {"file":"in.jsonl","line":3,"offset":23,"reason":"invalid JSON: expected a string key at byte 1","raw_base64":"e/99"}
+
+            """)
+        #expect(try dir.entries() == ["rejects.jsonl"])
+    }
+
+    @Test("a failing sink stops the run and leaves no output under its final name")
+    func failingSinkAborts() throws {
+        struct Boom: Error {}
+        final class FailingSink: Sink {
+            func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws { throw Boom() }
+        }
+        let dir = try TemporaryDirectory()
+        let rejects = try RejectsSink(path: dir.path + "/rejects.jsonl")
+        #expect(throws: Boom.self) {
+            try Pipeline().run([.bytes(generatedInput(lines: 100, seed: 1))], sinks: [rejects, FailingSink()])
+        }
+        #expect(try dir.entries() == [])
+    }
+
+    @Test("a missing input is an error that names it")
+    func missingInput() throws {
+        let error = #expect(throws: SystemError.self) {
+            try Pipeline().run([.path("/nonexistent/results.jsonl")], sinks: [])
+        }
+        #expect(error?.path == "/nonexistent/results.jsonl")
+        #expect(error?.description == "/nonexistent/results.jsonl: No such file or directory")
+    }
+}
+
+/// A scratch directory removed when the value goes away.
+final class TemporaryDirectory {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "skresults-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path).sorted() }
+}

@@ -1,0 +1,182 @@
+// The row grammar: RFC 8259 strictly, the result schema leniently. Table-driven accept/reject
+// cases, then the leniency rules for labels and actions, duplicates, escapes and nesting.
+
+import Testing
+@testable import ResultPipeline
+
+@Suite("RowDecoder")
+struct RowDecoderTests {
+    static let accepted: [String] = [
+        #"{"id":"a"}"#,
+        #" { "id" : "a" } "#,
+        "{\t\"id\":\"a\"\r}",
+        #"{"id":"a","output":null}"#,
+        #"{"id":"a","output":{}}"#,
+        #"{"id":"a","x":[0,-0,1.5,-1.5e10,2E-3,1e+2,12345678901234567890123]}"#,
+        #"{"id":"a","x":[true,false,null,{},[],"",{"k":[{"k":[]}]}]}"#,
+        #"{"id":"a","x":"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00"}"#,
+        #"{"id":"é東😀"}"#,
+        #"{"id":"a","metadata":{"nested":{"deep":[1,[2,[3]]]}},"url":"https://x/?a=1&b=2"}"#,
+        #"{"id":"a","x":"\ud800"}"#,
+    ]
+
+    @Test("valid rows are accepted", arguments: accepted)
+    func accepts(_ line: String) {
+        let (result, _) = decodeOne(line)
+        if case .failure(let r) = result { Issue.record("rejected: \(r.message)") }
+    }
+
+    static let rejected: [(String, RejectReason)] = [
+        (#"{"id":"a",}"#, .invalidJSON),
+        (#"{"id":"a","x":[1,2,]}"#, .invalidJSON),
+        (#"{"id":"a","x":NaN}"#, .invalidJSON),
+        (#"{"id":"a","x":Infinity}"#, .invalidJSON),
+        (#"{"id":"a","x":-Infinity}"#, .invalidJSON),
+        (#"{"id":"a","x":01}"#, .invalidJSON),
+        (#"{"id":"a","x":-01}"#, .invalidJSON),
+        (#"{"id":"a","x":1.}"#, .invalidJSON),
+        (#"{"id":"a","x":.5}"#, .invalidJSON),
+        (#"{"id":"a","x":1e}"#, .invalidJSON),
+        (#"{"id":"a","x":+1}"#, .invalidJSON),
+        (#"{"id":"a","x":0x1}"#, .invalidJSON),
+        (#"{'id':'a'}"#, .invalidJSON),
+        ("{\"id\":\"a\u{01}\"}", .invalidJSON),
+        ("{\"id\":\"a\tb\"}", .invalidJSON),
+        (#"{"id":"a\x"}"#, .invalidJSON),
+        (#"{"id":"a\u12"}"#, .invalidJSON),
+        (#"{"id":"a\u12G4"}"#, .invalidJSON),
+        (#"{"id":"a"} x"#, .invalidJSON),
+        (#"{"id":"a"}{"id":"b"}"#, .invalidJSON),
+        ("{\"id\":\"a\",\u{0C}\"x\":1}", .invalidJSON),
+        ("{\"id\":\"a\",\u{0B}\"x\":1}", .invalidJSON),
+        ("{\"id\":\"a\",\u{A0}\"x\":1}", .invalidJSON),
+        (#"{"id":"a"#, .invalidJSON),
+        (#"{"id" "a"}"#, .invalidJSON),
+        (#"{"id":tru}"#, .invalidJSON),
+        (#"{"id":"a","x":nul}"#, .invalidJSON),
+        (#"{"id":"a",1:2}"#, .invalidJSON),
+        (#"{"id":"a""#, .invalidJSON),
+        (#"{"id":"a","x":[}"#, .invalidJSON),
+        (#"{"id":"a","x":{]}"#, .invalidJSON),
+        (#"{"id":"a","output":{"labels":[1,]}}"#, .invalidJSON),
+        (#"{"id":"a","output":{"labels":[{"label":"x",}]}}"#, .invalidJSON),
+        (#"[{"id":"a"}]"#, .notAnObject),
+        (#""a""#, .notAnObject),
+        ("42", .notAnObject),
+        ("null", .notAnObject),
+        (#"{}"#, .missingID),
+        (#"{"output":null}"#, .missingID),
+        (#"{"id":""}"#, .invalidID),
+        (#"{"id":5}"#, .invalidID),
+        (#"{"id":null}"#, .invalidID),
+        (#"{"id":"a","id":7}"#, .invalidID),
+        (#"{"id":"a","output":[]}"#, .invalidOutput),
+        (#"{"id":"a","output":"x"}"#, .invalidOutput),
+        (#"{"id":"a","output":0}"#, .invalidOutput),
+        (#"{"id":"a","output":true}"#, .invalidOutput),
+        (#"{"id":"a","output":{},"output":1}"#, .invalidOutput),
+    ]
+
+    @Test("invalid rows are rejected with their reason", arguments: rejected)
+    func rejects(_ line: String, _ reason: RejectReason) {
+        let (result, names) = decodeOne(line)
+        switch result {
+        case .success: Issue.record("accepted")
+        case .failure(let r): #expect(r.reason == reason, "\(r.message)")
+        }
+        #expect(names.isEmpty, "a rejected row leaves no names behind")
+    }
+
+    static let invalidUTF8: [[UInt8]] = [
+        [0xFF], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+        [0xE2, 0x82], [0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xC3],
+    ]
+
+    @Test("invalid UTF-8 in a string is rejected", arguments: invalidUTF8)
+    func rejectsInvalidUTF8(_ bad: [UInt8]) {
+        let line = Array(#"{"id":"x"#.utf8) + bad + Array(#""}"#.utf8)
+        let (result, _) = decodeOne(line)
+        guard case .failure(let r) = result else { Issue.record("accepted"); return }
+        #expect(r.reason == .invalidUTF8)
+    }
+
+    @Test("non-ASCII bytes outside strings are rejected")
+    func nonASCIIOutsideStrings() {
+        let (result, _) = decodeOne([0x7B, 0xC3, 0xA9, 0x7D])
+        guard case .failure = result else { Issue.record("accepted"); return }
+    }
+
+    @Test("nesting up to 512 levels is accepted, deeper is rejected")
+    func nestingLimit() {
+        func nested(_ depth: Int) -> String {
+            // The row object is level 1.
+            "{\"id\":\"a\",\"x\":" + String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1) + "}"
+        }
+        if case .failure(let r) = decodeOne(nested(512)).0 { Issue.record("512 rejected: \(r.message)") }
+        guard case .failure(let r) = decodeOne(nested(513)).0 else { Issue.record("513 accepted"); return }
+        #expect(r.reason == .tooDeep)
+    }
+
+    @Test("a million open brackets are rejected without recursion")
+    func millionBrackets() {
+        let line = [UInt8](repeating: UInt8(ascii: "["), count: 1_000_000)
+        guard case .failure(let r) = decodeOne(line).0 else { Issue.record("accepted"); return }
+        #expect(r.reason == .tooDeep)
+        let objects = Array(String(repeating: "{\"a\":", count: 200_000).utf8)
+        guard case .failure(let r2) = decodeOne(objects).0 else { Issue.record("accepted"); return }
+        #expect(r2.reason == .tooDeep)
+    }
+
+    static let leniency: [(String, [String], Int, Int, OutputState, Int)] = [
+        // line, names (labels then actions), label count, action count, output, ignored
+        (#"{"id":"a","output":{"labels":[{"label":"x"}],"actions":[{"action":"y","queue":"q"}]}}"#, ["x", "y"], 1, 1, .object, 0),
+        (#"{"id":"a","output":{"labels":["x"],"actions":["suspend_account"]}}"#, ["x", "suspend_account"], 1, 1, .object, 0),
+        (#"{"id":"a","output":{"actions":[{}]}}"#, [], 0, 0, .object, 1),
+        (#"{"id":"a","output":{"labels":[1,null,true,[],{"label":5},{"name":"n"},"ok"]}}"#, ["ok"], 1, 0, .object, 6),
+        (#"{"id":"a","output":{"labels":"x","actions":{"action":"y"}}}"#, [], 0, 0, .object, 2),
+        (#"{"id":"a","output":{"labels":null,"actions":null}}"#, [], 0, 0, .object, 0),
+        (#"{"id":"a","output":null}"#, [], 0, 0, .null, 0),
+        (#"{"id":"a"}"#, [], 0, 0, .missing, 0),
+        (#"{"id":"a","output":{"labels":["a"],"labels":["b"]}}"#, ["b"], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"labels":[5],"labels":["b"]}}"#, ["b"], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"actions":["a"],"labels":["l"],"actions":["b"]}}"#, ["l", "b"], 1, 1, .object, 0),
+        (#"{"id":"a","output":{"labels":["x"]},"output":{"labels":["y"]}}"#, ["y"], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"labels":["x"],"actions":[1]},"output":null}"#, [], 0, 0, .null, 0),
+        (#"{"id":"a","output":5,"output":{"labels":["y"]}}"#, ["y"], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"labels":[{"label":"a","label":"b"}]}}"#, ["b"], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"labels":[{"label":"a","label":7}]}}"#, [], 0, 0, .object, 1),
+        (#"{"id":"a","output":{"labels":[{"action":"a"}],"actions":[{"label":"b"}]}}"#, [], 0, 0, .object, 2),
+        (#"{"\u0069d":"a","\u006futput":{"l\u0061bels":["k"]}}"#, ["k"], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"labels":["policy.\u0065xample","\u00e9","\ud83d\ude00"]}}"#, ["policy.example", "é", "😀"], 3, 0, .object, 0),
+        (#"{"id":"a","output":{"labels":[""]}}"#, [""], 1, 0, .object, 0),
+        (#"{"id":"a","output":{"fields":{"labels":["not counted"]},"labels":[]}}"#, [], 0, 0, .object, 0),
+        (#"{"id":"a","metadata":{"output":{"labels":["not counted"]}}}"#, [], 0, 0, .missing, 0),
+    ]
+
+    @Test("labels and actions are read leniently", arguments: leniency)
+    func leniencyRules(_ c: (String, [String], Int, Int, OutputState, Int)) {
+        let (result, names) = decodeOne(c.0)
+        guard case .success(let f) = result else { Issue.record("rejected"); return }
+        #expect(names == c.1)
+        #expect(f.labelCount == c.2)
+        #expect(f.actionCount == c.3)
+        #expect(f.output == c.4)
+        #expect(f.ignoredEntries == c.5)
+    }
+
+    @Test("the last id wins and escaped ids keep their bytes")
+    func ids() {
+        let (r1, _) = decodeOne(#"{"id":5,"id":"b"}"#)
+        guard case .success(let f) = r1 else { Issue.record("rejected"); return }
+        #expect(f.idStart == 14 && f.idLength == 1)
+        let (r2, _) = decodeOne(#"{"id":"\u0061"}"#)
+        guard case .success(let g) = r2 else { Issue.record("rejected"); return }
+        #expect(g.idEscaped)
+    }
+
+    @Test("reject messages say where")
+    func messages() {
+        guard case .failure(let r) = decodeOne(#"{"id":"a",}"#).0 else { Issue.record("accepted"); return }
+        #expect(r.message == "invalid JSON: expected a string key at byte 10")
+    }
+}

@@ -1,0 +1,91 @@
+// The small value types under the sinks: the name counter, JSON text output, base64, UTF-8 checks
+// and unescaping.
+
+import Testing
+@testable import ResultPipeline
+
+@Suite("NameCounter")
+struct NameCounterTests {
+    @Test("counts, grows past its initial table and merges")
+    func countsAndMerges() {
+        var a = NameCounter()
+        for i in 0..<1000 {
+            var name = "label.\(i % 300)"
+            name.withUTF8 { a.add(UnsafeRawBufferPointer($0)) }
+        }
+        #expect(a.distinctCount == 300)
+        #expect(a.total == 1000)
+        #expect(a.count(of: "label.0") == 4)
+        #expect(a.count(of: "label.299") == 3)
+        #expect(a.count(of: "missing") == 0)
+        var b = NameCounter()
+        var x = "label.0"
+        x.withUTF8 { b.add(UnsafeRawBufferPointer($0), count: 10) }
+        a.merge(b)
+        #expect(a.count(of: "label.0") == 14)
+        #expect(a.sorted().first! == ("label.0", 14))
+    }
+
+    @Test("sorts by count, then by name bytes")
+    func ordering() {
+        var c = NameCounter()
+        for name in ["b", "a", "c", "a", "b"] {
+            var s = name
+            s.withUTF8 { c.add(UnsafeRawBufferPointer($0)) }
+        }
+        #expect(c.sorted().map(\.name) == ["a", "b", "c"])
+    }
+}
+
+@Suite("JSONText")
+struct JSONTextTests {
+    @Test("escapes quotes, backslashes and control characters, keeps UTF-8")
+    func escaping() {
+        var out: [UInt8] = []
+        JSONText.appendString("a\"b\\c\n\t\u{01}é\u{7F}", to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == #""a\"b\\c\n\t\u0001é\u007f""#)
+    }
+
+    @Test("base64 across pieces equals base64 in one piece", arguments: 0...7)
+    func base64(split: Int) {
+        let bytes: [UInt8] = [0xFF, 0x00, 0x10, 0x80, 0x7F, 0x41, 0x42]
+        var whole: [UInt8] = []
+        var e1 = JSONText.Base64Encoder()
+        bytes.withUnsafeBytes { e1.append($0, to: &whole) }
+        e1.finish(to: &whole)
+        #expect(String(decoding: whole, as: UTF8.self) == "/wAQgH9BQg==")
+        var parts: [UInt8] = []
+        var e2 = JSONText.Base64Encoder()
+        bytes.withUnsafeBytes { all in
+            e2.append(UnsafeRawBufferPointer(rebasing: all[0..<split]), to: &parts)
+            e2.append(UnsafeRawBufferPointer(rebasing: all[split...]), to: &parts)
+        }
+        e2.finish(to: &parts)
+        #expect(parts == whole)
+    }
+}
+
+@Suite("UTF8Check")
+struct UTF8CheckTests {
+    @Test("a stream split inside a sequence is still valid", arguments: 0...7)
+    func streamSplit(split: Int) {
+        let bytes = Array("aé東😀".utf8)
+        var stream = UTF8Check.Stream()
+        bytes.withUnsafeBytes { all in
+            stream.feed(UnsafeRawBufferPointer(rebasing: all[0..<min(split, all.count)]))
+            stream.feed(UnsafeRawBufferPointer(rebasing: all[min(split, all.count)...]))
+        }
+        let valid = stream.finish()
+        #expect(valid)
+    }
+
+    @Test("invalid or cut-off input is invalid")
+    func invalid() {
+        for bad: [UInt8] in [[0xFF], [0xE6, 0x9D], [0xED, 0xA0, 0x80], [0x61, 0xC3]] {
+            var stream = UTF8Check.Stream()
+            bad.withUnsafeBytes { stream.feed($0) }
+            let valid = stream.finish()
+            #expect(!valid, "\(bad)")
+        }
+    }
+}
