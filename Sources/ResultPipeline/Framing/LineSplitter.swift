@@ -44,7 +44,10 @@ struct LineSplitter {
     mutating func nextChunk(into chunk: Chunk) throws -> Bool {
         guard !finished else { return false }
         chunk.resetFraming()
-        let wanted = carry.count + chunkSize
+        // Room for the carried partial line and at least as much again of new bytes; a chunk grown
+        // for a long line shrinks back once that line is gone. Reallocating every time would churn
+        // multi-MiB blocks through malloc and inflate RSS.
+        let wanted = max(chunkSize, 2 * carry.count)
         if chunk.capacity < wanted || chunk.capacity > 2 * wanted {
             chunk.resize(to: wanted)
         }
