@@ -16,6 +16,7 @@ func usage() -> Never {
     FileHandle.standardError.write(Data("""
     Usage: skresults-bench generate --size SIZE --seed N OUT [--source SOURCE_OUT]
            skresults-bench run --input FILE [--stages split,decode,labels] [--threads N] [--runs N] [--json]
+           skresults-bench codable FILE    (the JSONDecoder peer of the comparison)
 
     """.utf8))
     exit(64)
@@ -48,6 +49,9 @@ case "run":
     let runs = option("runs").flatMap { Int($0) } ?? 5
     let json = args.contains("--json")
     try StageBenchmark(input: input, threads: threads, runs: runs).run(stages: stages, json: json)
+case "codable":
+    guard args.count == 1 else { usage() }
+    try CodablePeer.run(path: args[0])
 default:
     usage()
 }

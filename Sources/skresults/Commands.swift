@@ -84,9 +84,15 @@ struct ReportingRun {
             throw error
         }
         let extra = sections()
+        let json = SummaryOutput.json(summary, counts: labels.counts, sections: extra)
+        if let path = args.value("summary") {
+            let file = try AtomicOutputFile(path: path)
+            try file.write(json)
+            try file.commit()
+        }
         switch format {
         case .json:
-            SummaryOutput.json(summary, counts: labels.counts, sections: extra).withUnsafeBytes { Terminal.writeBytes($0) }
+            json.withUnsafeBytes { Terminal.writeBytes($0) }
         case .csv:
             Terminal.write(SummaryOutput.csv(counts: labels.counts, top: top))
         case .table:

@@ -52,6 +52,17 @@ enum SummaryOutput {
         return out
     }
 
+    /// Appends `{"key":n,…}` in the given order.
+    static func appendObject(_ members: [(String, Int)], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, (key, value)) in members.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendKey(key, to: &out)
+            JSONText.appendInt(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     private static func appendCounts(_ counter: NameCounter, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         var first = true

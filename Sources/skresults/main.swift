@@ -18,6 +18,8 @@ enum CLI {
 static let commands: [CommandEntry] = [
     CommandEntry(name: LabelsCommand.name, abstract: LabelsCommand.abstract, usage: LabelsCommand.usage,
                  help: { LabelsCommand.help }, run: LabelsCommand.run),
+    CommandEntry(name: ProcessCommand.name, abstract: ProcessCommand.abstract, usage: ProcessCommand.usage,
+                 help: { ProcessCommand.help }, run: ProcessCommand.run),
 ]
 
 static let version = "0.1.0"

@@ -25,6 +25,8 @@ public struct PipelineOptions: Sendable {
     public var maxDepth: Int = RowDecoder.defaultMaxDepth
     /// Spool over-long lines to a temporary file so rejects keep their bytes.
     public var keepsLongLines: Bool = true
+    /// Decompress zstd and gzip inputs, recognised by their first bytes.
+    public var detectsCompression: Bool = true
     /// Counters updated as chunks are committed, for progress displays.
     public var progress: PipelineProgress?
 
@@ -141,7 +143,11 @@ public struct Pipeline: Sendable {
             if latch.hasFailed { break }
             var splitter: LineSplitter
             do {
-                splitter = LineSplitter(source: try input.open(), chunkSize: options.chunkSize,
+                var source = try input.open()
+                if options.detectsCompression {
+                    source = try Decompression.wrap(source, name: input.name).0
+                }
+                splitter = LineSplitter(source: source, chunkSize: options.chunkSize,
                                         maxLineBytes: options.maxLineBytes, keepsLongLines: options.keepsLongLines)
             } catch {
                 latch.record(error)
@@ -181,7 +187,9 @@ public struct Pipeline: Sendable {
             throw error
         }
         do {
+            // All-or-nothing: every output is complete on disk before any takes its final name.
             for sink in sinks { try sink.finish() }
+            for sink in sinks { try sink.publish() }
         } catch {
             for sink in sinks { sink.abort() }
             throw error

@@ -13,17 +13,30 @@ import Darwin
 public final class AtomicOutputFile {
     /// The final path.
     public let path: String
-    private let temporaryPath: String
+    /// nil when writing straight to a non-regular target.
+    private let temporaryPath: String?
     private var descriptor: Int32
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 18
     private var closed = false
+    private var published = false
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
 
     /// Creates the temporary file beside `path`. Errors name `path`.
+    ///
+    /// A target that exists and is not a regular file (`/dev/null`, a FIFO, a terminal) is written
+    /// directly: renaming over it would replace the device or pipe the user named.
     public init(path: String) throws {
         self.path = path
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError(call: "open", path: path, code: errno) }
+            temporaryPath = nil
+            descriptor = fd
+            return
+        }
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -81,28 +94,52 @@ public final class AtomicOutputFile {
 
     /// Flushes, syncs and renames the file to its final name.
     public func commit() throws {
-        precondition(!closed, "commit after close")
-        try flush()
-        if case .failure(let e) = Syscall.sync(descriptor) {
-            throw SystemError(call: "fsync", path: path, code: e.code)
+        try prepare()
+        try publish()
+    }
+
+    /// Flushes, syncs and closes the temporary file: every write error surfaces here. The file is
+    /// not yet under its final name.
+    public func prepare() throws {
+        precondition(!closed, "prepare after close")
+        do {
+            try flush()
+            if temporaryPath != nil, case .failure(let e) = Syscall.sync(descriptor) {
+                throw SystemError(call: "fsync", path: path, code: e.code)
+            }
+        } catch {
+            abort()
+            throw error
         }
         closed = true
         if case .failure(let e) = Syscall.closeDescriptor(descriptor) {
-            Syscall.removeFile(temporaryPath)
+            if let temporaryPath { Syscall.removeFile(temporaryPath) }
+            published = true
             throw SystemError(call: "close", path: path, code: e.code)
         }
+    }
+
+    /// Renames the prepared file to its final name.
+    public func publish() throws {
+        precondition(closed, "publish before prepare")
+        guard !published else { return }
+        published = true
+        guard let temporaryPath else { return }
         if case .failure(let e) = Syscall.renameFile(temporaryPath, path) {
             Syscall.removeFile(temporaryPath)
             throw SystemError(call: "rename", path: path, code: e.code)
         }
     }
 
-    /// Discards the temporary file. Safe to call more than once, and after `commit()`.
+    /// Discards the temporary file unless it was published. Safe to call more than once.
     public func abort() {
-        guard !closed else { return }
-        closed = true
-        _ = Syscall.closeDescriptor(descriptor)
-        Syscall.removeFile(temporaryPath)
+        guard !published else { return }
+        published = true
+        if !closed {
+            closed = true
+            _ = Syscall.closeDescriptor(descriptor)
+        }
+        if let temporaryPath { Syscall.removeFile(temporaryPath) }
     }
 }
 

@@ -52,18 +52,20 @@ public struct NameCounter: Sendable {
     /// The count of `name`, or 0.
     public func count(of name: String) -> Int {
         var copy = name
-        return copy.withUTF8 { utf8 in
-            let key = UnsafeRawBufferPointer(utf8)
-            let hash = NameCounter.hash(key)
-            let mask = slots.count &- 1
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] != 0 {
-                let entry = entries[Int(slots[slot]) - 1]
-                if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) { return entry.count }
-                slot = (slot + 1) & mask
-            }
-            return 0
+        return copy.withUTF8 { count(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The count of the byte string `key`, or 0.
+    public func count(of key: UnsafeRawBufferPointer) -> Int {
+        let hash = NameCounter.hash(key)
+        let mask = slots.count &- 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let entry = entries[Int(slots[slot]) - 1]
+            if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) { return entry.count }
+            slot = (slot + 1) & mask
         }
+        return 0
     }
 
     /// Calls `body` with each name and its count, in first-seen order.
@@ -129,5 +131,14 @@ public struct NameCounter: Sendable {
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         h ^= h &>> 29
         return h
+    }
+}
+
+extension NameCounter {
+    /// Adds 1 to `key` and returns its count before.
+    public mutating func addReturningPrevious(_ key: UnsafeRawBufferPointer) -> Int {
+        let before = count(of: key)
+        add(key)
+        return before
     }
 }

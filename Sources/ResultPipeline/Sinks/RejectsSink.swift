@@ -74,7 +74,9 @@ public final class RejectsSink: Sink {
         }
     }
 
-    public func finish() throws { try file.commit() }
+    public func finish() throws { try file.prepare() }
+
+    public func publish() throws { try file.publish() }
 
     public func abort() { file.abort() }
 }

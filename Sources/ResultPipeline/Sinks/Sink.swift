@@ -7,7 +7,8 @@
 /// 1. `makeWorker()` once per decode worker, before the first batch;
 /// 2. for every chunk: the worker part's `process(_:output:)` on a worker thread (chunks run
 ///    concurrently), then `commit(_:workerOutput:)` in input order, one call at a time;
-/// 3. `finish()` after the last batch of a successful run, or `abort()` after a failed one.
+/// 3. after the last batch of a successful run, `finish()` on every sink, then `publish()` on every
+///    sink; after a failed run (or a failed `finish`), `abort()` on every sink.
 ///
 /// Calls are per batch, never per row, so a sink's own loop over rows stays monomorphic.
 public protocol Sink: AnyObject {
@@ -16,8 +17,11 @@ public protocol Sink: AnyObject {
     /// Receives each batch in input order. `workerOutput` holds the bytes this sink's worker part
     /// wrote for this batch (empty without a worker part).
     func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws
-    /// The run succeeded: merge worker state, complete and publish outputs.
+    /// The run succeeded: merge worker state and complete outputs (flush, sync) without yet
+    /// giving them their final names. Every write error should surface here.
     func finish() throws
+    /// Every sink finished: give outputs their final names (rename). Should not fail but for the rename.
+    func publish() throws
     /// The run failed: discard partial outputs. Must not throw.
     func abort()
 }
@@ -26,6 +30,7 @@ extension Sink {
     public func makeWorker() -> (any SinkWorker)? { nil }
     public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {}
     public func finish() throws {}
+    public func publish() throws {}
     public func abort() {}
 }
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Side-by-side comparison of `skresults labels` with the tools a user would otherwise pick.
+
+Runs every tool on the same generated file, interleaved round by round, checks that every tool
+reports the same counts as skresults (a disagreeing peer fails the run), and rewrites the
+comparison section of BENCHMARKS.md and Benchmarks/results/throughput.svg.
+
+Usage: compare.py --file FILE [--runs N] [--slow-runs N] [--threads N] [--only a,b]
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, ".build", "release")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def tools(path, threads, simdjson_bin):
+    py = sys.executable
+    return [
+        # name, command, slow?, what it reports
+        ("skresults labels", [f"{BIN}/skresults", "labels", "-q", "--format", "json", "--threads", str(threads), path], False, "counts"),
+        ("simdjson On-Demand (C++, streaming)", [simdjson_bin, path], False, "counts"),
+        ("DuckDB read_json + unnest + group by", [py, f"{HERE}/peers.py", "duckdb", path, str(threads)], False, "counts"),
+        ("wc -l (read + split floor)", ["wc", "-l", path], False, "lines"),
+        ("Python + orjson", [py, f"{HERE}/peers.py", "orjson", path], True, "counts"),
+        ("polars read_ndjson", [py, f"{HERE}/peers.py", "polars", path], True, "counts"),
+        ("Swift Codable + JSONDecoder", [f"{BIN}/skresults-bench", "codable", path], True, "counts"),
+        ("jq", ["jq", "-n", "-c", "-f", f"{HERE}/labels.jq", path], True, "counts"),
+    ]
+
+
+def run_once(command):
+    """Returns (wall seconds, peak RSS MiB, stdout) of one run. The RSS comes from /usr/bin/time,
+    whose own tiny process is what the child forks from (a child forked from Python would report
+    Python's RSS as its peak)."""
+    import tempfile
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as rss_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + command,
+                                stdout=subprocess.PIPE, stderr=err)
+        out, _ = proc.communicate()
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"FAILED: {' '.join(command)} exited {proc.returncode}: {err.read().decode()[:500]}")
+        peak = int(open(rss_file.name).read().strip().splitlines()[-1]) / 1024
+    return wall, peak, out
+
+
+def svg_chart(rows, path):
+    width, bar_h, gap, left = 760, 24, 8, 300
+    height = 40 + len(rows) * (bar_h + gap)
+    top = max(r["mbps"] for r in rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="13">',
+             f'<text x="10" y="20" font-weight="bold">Throughput counting labels (MB/s, higher is better)</text>']
+    for i, r in enumerate(rows):
+        y = 35 + i * (bar_h + gap)
+        w = max(1, (width - left - 80) * r["mbps"] / top)
+        color = "#d9480f" if r["name"].startswith("skresults") else "#4263eb"
+        parts.append(f'<text x="10" y="{y + 16}">{r["name"]}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
+        parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 16}">{r["mbps"]:.0f}</text>')
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Linux {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--file", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--slow-runs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--simdjson-bin", required=True)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    args = ap.parse_args()
+    size = os.path.getsize(args.file)
+    selected = tools(args.file, args.threads, args.simdjson_bin)
+    if args.only:
+        keep = args.only.split(",")
+        selected = [t for t in selected if any(k in t[0] for k in keep) or t[0].startswith("skresults")]
+
+    walls = {t[0]: [] for t in selected}
+    rss = {t[0]: 0.0 for t in selected}
+    outputs = {}
+    rounds = max(args.runs, args.slow_runs)
+    for r in range(rounds):
+        for name, command, slow, kind in selected:
+            if r >= (args.slow_runs if slow else args.runs):
+                continue
+            wall, peak, out = run_once(command)
+            walls[name].append(wall)
+            rss[name] = max(rss[name], peak)
+            outputs[name] = out
+            print(f"round {r + 1}: {name}: {wall:.3f} s", file=sys.stderr)
+
+    ours = json.loads(outputs["skresults labels"])
+    failures = []
+    for name, command, slow, kind in selected:
+        if kind == "lines":
+            lines = int(outputs[name].split()[0])
+            if lines != ours["lines"]:
+                failures.append(f"{name}: {lines} lines, skresults {ours['lines']}")
+            continue
+        theirs = json.loads(outputs[name])
+        for key in ("labels", "actions"):
+            if theirs[key] != ours[key]:
+                failures.append(f"{name}: {key} differ from skresults")
+    if failures:
+        raise SystemExit("peers disagree:\n" + "\n".join(failures))
+
+    rows = []
+    base = statistics.median(walls["skresults labels"])
+    for name, command, slow, kind in selected:
+        median = statistics.median(walls[name])
+        rows.append(dict(name=name, wall=median, lo=min(walls[name]), hi=max(walls[name]), runs=len(walls[name]),
+                         mbps=size / median / 1e6, ratio=median / base, rss=rss[name]))
+    rows.sort(key=lambda r: r["wall"])
+
+    os.makedirs(os.path.join(ROOT, "Benchmarks", "results"), exist_ok=True)
+    svg_chart(rows, os.path.join(ROOT, "Benchmarks", "results", "throughput.svg"))
+    with open(os.path.join(ROOT, "Benchmarks", "results", "compare.json"), "w") as f:
+        json.dump(dict(file_bytes=size, rows=ours["rows"], machine=machine(), results=rows), f, indent=2)
+
+    table = [f"Counting labels and actions over a generated {size / 2**30:.2f} GiB results file "
+             f"({ours['lines']:,} lines), {args.threads} threads where a tool takes them. "
+             f"Every peer reported the same counts as skresults.",
+             "", f"Machine: {machine()}. Date: {time.strftime('%Y-%m-%d')}.", "",
+             "| tool | wall time, median (min–max) | runs | MB/s | time ÷ skresults | peak RSS |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        table.append(f"| {r['name']} | {r['wall']:.2f} s ({r['lo']:.2f}–{r['hi']:.2f}) | {r['runs']} | "
+                     f"{r['mbps']:.0f} | {r['ratio']:.2f}× | {r['rss']:.0f} MiB |")
+    table += ["", "![throughput per tool](Benchmarks/results/throughput.svg)"]
+    section = "\n".join(table)
+
+    begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
+    text = open(args.out).read() if os.path.exists(args.out) else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(args.out, "w") as f:
+        f.write(head + begin + "\n" + section + "\n" + end + tail)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

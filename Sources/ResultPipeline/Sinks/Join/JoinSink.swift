@@ -1,0 +1,146 @@
+// Joins every accepted result row to the user's original record by id, in input order:
+// `{"id":…,"result":<row verbatim>,"source":<record or null>}` per row. Lookups and output lines
+// are built on the decode workers; the ordered part appends them and keeps the match accounting.
+
+/// Counts of a join run.
+public struct JoinStats: Sendable, Equatable {
+    /// Result rows that found their source record.
+    public var matched = 0
+    /// Result rows with no source record.
+    public var unmatchedResults = 0
+    /// Source records no result row matched.
+    public var unmatchedSources = 0
+    /// Source rows whose key repeated an earlier one (the later row wins).
+    public var duplicateSourceKeys = 0
+    /// Result rows whose id was already seen earlier in the run.
+    public var duplicateResultIDs = 0
+    /// Source rows that could not be keyed (invalid JSON, or no such key or column).
+    public var invalidSourceRows = 0
+}
+
+/// Writes each accepted row joined with its source record, atomically.
+public final class JoinSink: Sink {
+    private final class Worker: SinkWorker {
+        let index: SourceIndex
+        var scratch: [UInt8] = []
+        var keyScratch: [UInt8] = []
+        var fields: [CSVField] = []
+        var matches: [Int32] = []
+
+        init(index: SourceIndex) { self.index = index }
+
+        func process(_ batch: RowBatch, output: inout [UInt8]) throws {
+            matches.removeAll(keepingCapacity: true)
+            batch.forEachRow { row in
+                let id = row.id
+                let found: Int? = id.isEscaped
+                    ? id.withUTF8 { key in index.find(key, hash: NameCounter.hash(key), scratch: &keyScratch) }
+                    : index.find(id.rawBytes, hash: NameCounter.hash(id.rawBytes), scratch: &keyScratch)
+                matches.append(Int32(found ?? -1))
+                output.append(contentsOf: #"{"id":""#.utf8)
+                output.append(contentsOf: id.rawBytes)
+                output.append(contentsOf: #"","result":"#.utf8)
+                output.append(contentsOf: row.raw)
+                output.append(contentsOf: #","source":"#.utf8)
+                if let found {
+                    index.appendRecord(found, to: &output, scratch: &scratch, fields: &fields)
+                } else {
+                    output.append(contentsOf: "null".utf8)
+                }
+                output.append(contentsOf: "}\n".utf8)
+            }
+            // Trailer for the ordered part: one entry index per row, then the text's length.
+            let textLength = output.count
+            matches.withUnsafeBytes { output.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt64(textLength).littleEndian) { output.append(contentsOf: $0) }
+        }
+    }
+
+    private let index: SourceIndex
+    private let file: AtomicOutputFile
+    private let unmatchedFile: AtomicOutputFile?
+    /// One bit per source entry: matched by some row.
+    private var matchedBits: [UInt64]
+    /// Ids of rows without a source, to spot repeats among them.
+    private var unmatchedIDs = NameCounter()
+    private var idScratch: [UInt8] = []
+    public private(set) var stats = JoinStats()
+
+    /// Indexes `source` (JSONL or CSV, plain or compressed) by `key`, and opens `joinedPath` (and
+    /// `unmatchedSourcesPath`) for atomic writing.
+    public init(source: String, format: SourceFormat? = nil, key: String = "id", joinedPath: String,
+                unmatchedSourcesPath: String? = nil) throws {
+        index = try SourceIndex(path: source, format: format ?? SourceFormat.guess(path: source), key: key)
+        file = try AtomicOutputFile(path: joinedPath)
+        do {
+            unmatchedFile = try unmatchedSourcesPath.map { try AtomicOutputFile(path: $0) }
+        } catch {
+            file.abort()
+            throw error
+        }
+        matchedBits = [UInt64](repeating: 0, count: (index.entries.count + 63) / 64)
+        stats.duplicateSourceKeys = index.duplicateKeys
+        stats.invalidSourceRows = index.invalidRows
+    }
+
+    public func makeWorker() -> (any SinkWorker)? { Worker(index: index) }
+
+    public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {
+        let count = batch.rowCount
+        guard count > 0 else { return }
+        let textLength = Int(workerOutput.loadUnaligned(fromByteOffset: workerOutput.count - 8, as: UInt64.self).littleEndian)
+        try file.write(UnsafeRawBufferPointer(rebasing: workerOutput[0..<textLength]))
+        var i = 0
+        batch.forEachRow { row in
+            let match = Int(workerOutput.loadUnaligned(fromByteOffset: textLength + 4 * i, as: Int32.self))
+            i += 1
+            if match >= 0 {
+                stats.matched += 1
+                let bit: UInt64 = 1 << UInt64(match & 63)
+                if matchedBits[match >> 6] & bit != 0 {
+                    stats.duplicateResultIDs += 1
+                } else {
+                    matchedBits[match >> 6] |= bit
+                }
+            } else {
+                stats.unmatchedResults += 1
+                let id = row.id
+                let seen: Int
+                if id.isEscaped {
+                    seen = id.withUTF8 { unmatchedIDs.addReturningPrevious($0) }
+                } else {
+                    seen = unmatchedIDs.addReturningPrevious(id.rawBytes)
+                }
+                if seen > 0 { stats.duplicateResultIDs += 1 }
+            }
+        }
+    }
+
+    public func finish() throws {
+        var scratch: [UInt8] = []
+        var fields: [CSVField] = []
+        var line: [UInt8] = []
+        stats.unmatchedSources = 0
+        for entry in 0..<index.entries.count where matchedBits[entry >> 6] & (1 << UInt64(entry & 63)) == 0 {
+            stats.unmatchedSources += 1
+            if let unmatchedFile {
+                line.removeAll(keepingCapacity: true)
+                index.appendRecord(entry, to: &line, scratch: &scratch, fields: &fields)
+                line.append(.newline)
+                try unmatchedFile.write(line)
+            }
+        }
+        try file.prepare()
+        try unmatchedFile?.prepare()
+    }
+
+    public func publish() throws {
+        try file.publish()
+        try unmatchedFile?.publish()
+    }
+
+    public func abort() {
+        file.abort()
+        unmatchedFile?.abort()
+    }
+}

@@ -1,0 +1,219 @@
+// The join's index of the user's original content: key → where the record sits in the source
+// file. It holds locations, not parsed records, so tens of millions of sources fit in memory:
+// per source row one `Entry` (32 bytes) and two 4-byte slots of the open-addressing table
+// (kept at most half full), 40 bytes in all, plus the mapped file, which the kernel pages.
+
+/// Which format the source file is in.
+public enum SourceFormat: String, Sendable {
+    case jsonl, csv
+
+    /// Guesses from the file name: `.csv` (also `.csv.gz`, `.csv.zst`) is CSV, anything else JSONL.
+    public static func guess(path: String) -> SourceFormat {
+        var name = path.lowercased()
+        for suffix in [".gz", ".zst", ".zstd"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        return name.hasSuffix(".csv") ? .csv : .jsonl
+    }
+}
+
+/// Maps source keys to source records.
+final class SourceIndex: @unchecked Sendable {
+    // safe to send: immutable after init; workers only read it.
+    struct Entry {
+        var hash: UInt64
+        var recordStart: Int
+        var recordLength: Int32
+        /// Key bytes (raw: escaped JSON string body, CSV field with doubled quotes) within the file.
+        var keyStart: Int32   // relative to recordStart
+        var keyLength: Int32
+        var keyNeedsDecoding: Bool
+    }
+
+    let file: MappedFile
+    let format: SourceFormat
+    let path: String
+    /// CSV column names, as JSON-escaped string bodies, in order.
+    private(set) var columns: [[UInt8]] = []
+    private(set) var entries: [Entry] = []
+    private var slots: [Int32] = []
+    /// Source rows whose key was seen before (the later one wins).
+    private(set) var duplicateKeys = 0
+    /// Source rows without a usable key (invalid JSON, not an object, no such key or column).
+    private(set) var invalidRows = 0
+
+    init(path: String, format: SourceFormat, key: String) throws {
+        self.path = path
+        self.format = format
+        file = try MappedFile(path: path)
+        slots = [Int32](repeating: -1, count: 1024)
+        var keyBytes = Array(key.utf8)
+        try keyBytes.withUnsafeBytes { keyBuffer in
+            switch format {
+            case .jsonl: indexJSONL(key: keyBuffer)
+            case .csv: try indexCSV(key: key)
+            }
+        }
+        keyBytes.removeAll()
+    }
+
+    private var bomLength: Int {
+        file.count >= 3 && file.base[0] == 0xEF && file.base[1] == 0xBB && file.base[2] == 0xBF ? 3 : 0
+    }
+
+    private func indexJSONL(key: UnsafeRawBufferPointer) {
+        var decoder = RowDecoder()
+        var scratch: [UInt8] = []
+        let base = file.base
+        var p = bomLength
+        while p < file.count {
+            let newline = ByteScan.firstIndex(of: .newline, in: UnsafeRawPointer(base), from: p, to: file.count) ?? file.count
+            var lineEnd = newline
+            if newline < file.count && lineEnd > p && base[lineEnd - 1] == .carriageReturn { lineEnd -= 1 }
+            var blank = true
+            for i in p..<lineEnd where !base[i].isJSONWhitespace { blank = false; break }
+            if !blank {
+                if let value = decoder.member(named: key, base: base, start: p, end: lineEnd) {
+                    insert(Entry(hash: 0, recordStart: p, recordLength: Int32(lineEnd - p),
+                                 keyStart: Int32(value.start - p), keyLength: Int32(value.end - value.start),
+                                 keyNeedsDecoding: value.escaped), scratch: &scratch)
+                } else {
+                    invalidRows += 1
+                }
+            }
+            p = newline + 1
+        }
+    }
+
+    private func indexCSV(key: String) throws {
+        var fields: [CSVField] = []
+        var scratch: [UInt8] = []
+        let base = file.base
+        var p = bomLength
+        guard p < file.count, let afterHeader = CSVRecords.parse(base, from: p, end: file.count, into: &fields) else {
+            throw SourceError(path: path, problem: "has no CSV header row")
+        }
+        var keyColumn = -1
+        for (i, field) in fields.enumerated() {
+            CSVRecords.value(base, field, into: &scratch)
+            if scratch.elementsEqual(key.utf8) && keyColumn < 0 { keyColumn = i }
+            var escaped: [UInt8] = []
+            scratch.withUnsafeBytes { JSONText.appendEscaped($0, to: &escaped) }
+            columns.append(escaped)
+        }
+        guard keyColumn >= 0 else { throw SourceError(path: path, problem: "has no column named '\(key)'") }
+        p = afterHeader
+        while p < file.count {
+            guard let next = CSVRecords.parse(base, from: p, end: file.count, into: &fields) else {
+                throw SourceError(path: path, problem: "has a quoted field that is never closed (at byte \(p))")
+            }
+            var recordEnd = next
+            if recordEnd > p && base[recordEnd - 1] == .newline { recordEnd -= 1 }
+            if recordEnd > p && base[recordEnd - 1] == .carriageReturn { recordEnd -= 1 }
+            let blank = fields.count == 1 && fields[0].start == fields[0].end
+            if !blank {
+                if keyColumn < fields.count {
+                    let f = fields[keyColumn]
+                    insert(Entry(hash: 0, recordStart: p, recordLength: Int32(recordEnd - p),
+                                 keyStart: Int32(f.start - p), keyLength: Int32(f.end - f.start),
+                                 keyNeedsDecoding: f.hasDoubledQuotes), scratch: &scratch)
+                } else {
+                    invalidRows += 1
+                }
+            }
+            p = next
+        }
+    }
+
+    /// The key of `entry`, decoded, passed to `body`.
+    @inline(__always)
+    func withKey<R>(_ entry: Entry, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let raw = UnsafeRawBufferPointer(start: file.base + entry.recordStart + Int(entry.keyStart), count: Int(entry.keyLength))
+        guard entry.keyNeedsDecoding else { return body(raw) }
+        scratch.removeAll(keepingCapacity: true)
+        switch format {
+        case .jsonl:
+            JSONUnescape.append(raw, to: &scratch)
+        case .csv:
+            CSVRecords.value(file.base, CSVField(start: entry.recordStart + Int(entry.keyStart),
+                                                 end: entry.recordStart + Int(entry.keyStart) + Int(entry.keyLength),
+                                                 hasDoubledQuotes: true), into: &scratch)
+        }
+        return scratch.withUnsafeBytes(body)
+    }
+
+    private func insert(_ newEntry: Entry, scratch: inout [UInt8]) {
+        var entry = newEntry
+        entry.hash = withKey(entry, scratch: &scratch) { NameCounter.hash($0) }
+        let key: [UInt8] = withKey(entry, scratch: &scratch) { Array($0) }
+        if let existing = key.withUnsafeBytes({ find($0, hash: entry.hash, scratch: &scratch) }) {
+            entries[existing] = entry
+            duplicateKeys += 1
+            return
+        }
+        if (entries.count + 1) * 2 > slots.count { grow() }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: entry.hash) & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(entries.count)
+        entries.append(entry)
+    }
+
+    private func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (i, entry) in entries.enumerated() {
+            var slot = Int(truncatingIfNeeded: entry.hash) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(i)
+        }
+    }
+
+    /// The entry whose key equals `key` (decoded bytes), or nil.
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64, scratch: inout [UInt8]) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let index = Int(slots[slot])
+            if index < 0 { return nil }
+            let entry = entries[index]
+            if entry.hash == hash {
+                let equal = withKey(entry, scratch: &scratch) { candidate in
+                    candidate.count == key.count && (key.count == 0 || memcmpBytes(candidate.baseAddress!, key.baseAddress!, key.count))
+                }
+                if equal { return index }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Appends the record of entry `index` as a JSON value: the JSONL line verbatim, or the CSV
+    /// record as an object of strings.
+    func appendRecord(_ index: Int, to out: inout [UInt8], scratch: inout [UInt8], fields: inout [CSVField]) {
+        let entry = entries[index]
+        let record = UnsafeRawBufferPointer(start: file.base + entry.recordStart, count: Int(entry.recordLength))
+        switch format {
+        case .jsonl:
+            out.append(contentsOf: record)
+        case .csv:
+            _ = CSVRecords.parse(file.base, from: entry.recordStart, end: entry.recordStart + Int(entry.recordLength),
+                                 into: &fields)
+            out.append(.openBrace)
+            for (i, field) in fields.enumerated() where i < columns.count {
+                if i > 0 { out.append(.comma) }
+                out.append(.quote)
+                out.append(contentsOf: columns[i])
+                out.append(.quote)
+                out.append(.colon)
+                CSVRecords.value(file.base, field, into: &scratch)
+                scratch.withUnsafeBytes { JSONText.appendString($0, to: &out) }
+            }
+            out.append(.closeBrace)
+        }
+    }
+}
+
+/// A join source that cannot be used.
+public struct SourceError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var problem: String
+    public var description: String { "\(path) \(problem)" }
+}

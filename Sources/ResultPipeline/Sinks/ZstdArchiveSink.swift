@@ -1,0 +1,123 @@
+// The archive: every accepted row's bytes plus `\n`, zstd-compressed. Each chunk becomes one
+// independent frame, compressed on the decode worker that decoded it and appended in input order,
+// so compression uses every core and the file still decompresses with the stock `zstd -d`.
+
+import CZstd
+
+/// Totals of an archive run.
+public struct ArchiveStats: Sendable, Equatable {
+    public var rows = 0
+    /// Uncompressed bytes written into frames.
+    public var bytesIn = 0
+    /// Compressed bytes in the file.
+    public var bytesOut = 0
+    public var frames = 0
+}
+
+/// Writes accepted rows into a multi-frame zstd file, atomically.
+public final class ZstdArchiveSink: Sink {
+    private final class Worker: SinkWorker {
+        let level: Int32
+        let context: OpaquePointer
+        var plain: [UInt8] = []
+        var packed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+        init(level: Int32) throws {
+            self.level = level
+            guard let context = ZSTD_createCCtx() else { throw ArchiveError.cannotAllocate }
+            self.context = context
+            ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+            ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        }
+
+        deinit {
+            ZSTD_freeCCtx(context)
+            packed.deallocate()
+        }
+
+        func process(_ batch: RowBatch, output: inout [UInt8]) throws {
+            guard batch.rowCount > 0 else { return }
+            plain.removeAll(keepingCapacity: true)
+            batch.forEachRow { row in
+                plain.append(contentsOf: row.raw)
+                plain.append(.newline)
+            }
+            let bound = ZSTD_compressBound(plain.count)
+            if packed.count < bound {
+                packed.deallocate()
+                packed = .allocate(byteCount: bound, alignment: 16)
+            }
+            let written = plain.withUnsafeBytes { src in
+                ZSTD_compress2(context, packed.baseAddress, packed.count, src.baseAddress, src.count)
+            }
+            if ZSTD_isError(written) != 0 {
+                throw ArchiveError.compression(String(cString: ZSTD_getErrorName(written)))
+            }
+            // The frame, then the uncompressed size as 8 bytes, for the ordered part's totals.
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: packed[0..<written]))
+            withUnsafeBytes(of: UInt64(plain.count).littleEndian) { output.append(contentsOf: $0) }
+        }
+    }
+
+    enum ArchiveError: Error, CustomStringConvertible {
+        case cannotAllocate
+        case compression(String)
+        var description: String {
+            switch self {
+            case .cannotAllocate: return "cannot allocate a zstd compressor"
+            case .compression(let why): return "zstd compression failed: \(why)"
+            }
+        }
+    }
+
+    private let file: AtomicOutputFile
+    private let level: Int32
+    public private(set) var stats = ArchiveStats()
+
+    /// Creates the temporary file beside `path`. `level` is a zstd level (1–19; 3 by default).
+    public init(path: String, level: Int = 3) throws {
+        file = try AtomicOutputFile(path: path)
+        self.level = Int32(level)
+    }
+
+    public var path: String { file.path }
+
+    public func makeWorker() -> (any SinkWorker)? {
+        // A compressor that cannot be allocated fails the run on its first batch.
+        (try? Worker(level: level)) ?? FailingWorker(error: ArchiveError.cannotAllocate)
+    }
+
+    public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {
+        guard batch.rowCount > 0 else { return }
+        let frameSize = workerOutput.count - 8
+        try file.write(UnsafeRawBufferPointer(rebasing: workerOutput[0..<frameSize]))
+        let plain = workerOutput.loadUnaligned(fromByteOffset: frameSize, as: UInt64.self).littleEndian
+        stats.rows += batch.rowCount
+        stats.bytesIn += Int(plain)
+        stats.bytesOut += frameSize
+        stats.frames += 1
+    }
+
+    public func finish() throws {
+        if stats.frames == 0 {
+            // An empty archive is still one valid (empty) frame, so `zstd -d` accepts it.
+            var frame = [UInt8](repeating: 0, count: 64)
+            let n = frame.withUnsafeMutableBytes { ZSTD_compress($0.baseAddress, $0.count, nil, 0, level) }
+            try frame.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            stats.bytesOut += n
+            stats.frames = 1
+        }
+        try file.prepare()
+    }
+
+    public func publish() throws { try file.publish() }
+
+    public func abort() { file.abort() }
+}
+
+/// A worker part that fails the run with `error` on its first batch.
+final class FailingWorker: SinkWorker {
+    let error: any Error
+    init(error: any Error) { self.error = error }
+    func process(_ batch: RowBatch, output: inout [UInt8]) throws { throw error }
+}

@@ -1,0 +1,210 @@
+// `skresults process` end to end: compressed inputs, the archive, the join (JSONL and CSV
+// sources), all sinks in one pass over a pipe, and atomic failure.
+
+import Foundation
+import Testing
+
+/// A scratch directory for one test.
+final class Scratch {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("skresults-process-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    func write(_ name: String, _ text: String) throws -> String {
+        try Data(text.utf8).write(to: url.appendingPathComponent(name))
+        return path(name)
+    }
+    func read(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
+    func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
+}
+
+/// Runs a shell command (gzip, zstd, cat) for test fixtures.
+@discardableResult
+func shell(_ command: String) throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+@Suite("skresults process")
+struct ProcessCommandTests {
+    static let results = """
+        {"id":"p1","output":{"labels":["spam"],"actions":["ban"]}}\r
+        {"id":"p2","output":null}
+
+        not json
+        {"id":"p3","output":{"labels":[{"label":"scam"}]}}
+        {"id":"p1","output":{"labels":["spam"]}}
+        {"id":"ghost","output":{}}
+        {"id":"ghost","output":{}}
+        """
+
+    @Test("zstd and gzip inputs, files and stdin, multi-frame, give the plain summary")
+    func compressedInputs() throws {
+        let dir = try Scratch()
+        let plain = CLI.sample("results.jsonl")
+        #expect(try shell("zstd -q -c \(plain) > \(dir.path("a.zst")) && gzip -c \(plain) > \(dir.path("a.gz"))") == 0)
+        #expect(try shell("cat \(dir.path("a.zst")) \(dir.path("a.zst")) > \(dir.path("twice.bin"))") == 0)
+        #expect(try shell("cat \(dir.path("a.gz")) \(dir.path("a.gz")) > \(dir.path("twice.data"))") == 0)
+        let expected = try CLI.run(["labels", "-q", "--format", "json", plain]).stdout
+        for file in ["a.zst", "a.gz"] {
+            #expect(try CLI.run(["labels", "-q", "--format", "json", dir.path(file)]).stdout == expected)
+            let data = try Data(contentsOf: URL(fileURLWithPath: dir.path(file)))
+            #expect(try CLI.run(["process", "-q", "--format", "json"], stdin: data).stdout == expected)
+        }
+        let doubled = try CLI.run(["labels", "-q", "--format", "json", plain, plain]).stdout
+        #expect(try CLI.run(["labels", "-q", "--format", "json", dir.path("twice.bin")]).stdout != expected)
+        let frames = try CLI.run(["labels", "-q", "--format", "json", dir.path("twice.bin")])
+        let members = try CLI.run(["labels", "-q", "--format", "json", dir.path("twice.data")])
+        // Two copies in one stream: the same counts as the two files, but one input's line numbers.
+        #expect(frames.status == 0 && members.status == 0)
+        #expect(frames.stdout == doubled)
+        #expect(members.stdout == doubled)
+    }
+
+    @Test("a truncated or corrupt compressed input exits 1, names the file and the offset, prints no summary",
+          arguments: ["zst", "gz"])
+    func truncated(kind: String) throws {
+        let dir = try Scratch()
+        let tool = kind == "zst" ? "zstd -q -c" : "gzip -c"
+        #expect(try shell("\(tool) \(CLI.sample("results.jsonl")) > \(dir.path("whole")) && head -c $(( $(stat -c %s \(dir.path("whole"))) / 2 )) \(dir.path("whole")) > \(dir.path("cut.\(kind)"))") == 0)
+        let r = try CLI.run(["labels", "--format", "json", dir.path("cut.\(kind)")])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains(dir.path("cut.\(kind)")))
+        #expect(r.stderr.contains("decompressed bytes"))
+        #expect(try shell("printf '\\050\\265\\057\\375garbage' > \(dir.path("bad.zst"))") == 0)
+        let bad = try CLI.run(["labels", dir.path("bad.zst")])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.zst"))
+    }
+
+    @Test("the archive decompresses to exactly the accepted lines, in order")
+    func archive() throws {
+        let dir = try Scratch()
+        let input = try dir.write("in.jsonl", ProcessCommandTests.results)
+        let r = try CLI.run(["process", "-q", "--format", "json", input, "--archive", dir.path("out.jsonl.zst"), "--level", "5"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains(#""archive":{"rows":6,"bytes_in":"#))
+        #expect(try shell("zstd -q -dc \(dir.path("out.jsonl.zst")) > \(dir.path("back.jsonl"))") == 0)
+        #expect(try dir.read("back.jsonl") == """
+            {"id":"p1","output":{"labels":["spam"],"actions":["ban"]}}
+            {"id":"p2","output":null}
+            {"id":"p3","output":{"labels":[{"label":"scam"}]}}
+            {"id":"p1","output":{"labels":["spam"]}}
+            {"id":"ghost","output":{}}
+            {"id":"ghost","output":{}}
+
+            """)
+    }
+
+    @Test("an empty input still gives a valid, empty archive")
+    func emptyArchive() throws {
+        let dir = try Scratch()
+        let r = try CLI.run(["process", "-q", "--archive", dir.path("e.zst")], stdin: Data())
+        #expect(r.status == 0)
+        #expect(try shell("test \"$(zstd -q -dc \(dir.path("e.zst")) | wc -c)\" = 0") == 0)
+    }
+
+    @Test("the join carries each row's source, counts both sides' misses and duplicates")
+    func joinJSONL() throws {
+        let dir = try Scratch()
+        let input = try dir.write("in.jsonl", ProcessCommandTests.results)
+        let source = try dir.write("src.jsonl", """
+            {"id":"p1","title":"old"}
+            {"id":"p2","title":"two"}
+            {"\\u0069d":"p3","title":"three"}
+            {"id":"p1","title":"new, wins"}
+            {"id":"lonely","title":"never matched"}
+            not a source row
+
+            """)
+        let r = try CLI.run(["process", "-q", "--format", "json", input, "--join", source, "--joined", dir.path("j.jsonl"),
+                             "--unmatched-sources", dir.path("u.jsonl")])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasSuffix(#""join":{"matched":4,"unmatched_results":2,"unmatched_sources":1,"duplicate_source_keys":1,"duplicate_result_ids":2}}"# + "\n"))
+        #expect(try dir.read("j.jsonl") == """
+            {"id":"p1","result":{"id":"p1","output":{"labels":["spam"],"actions":["ban"]}},"source":{"id":"p1","title":"new, wins"}}
+            {"id":"p2","result":{"id":"p2","output":null},"source":{"id":"p2","title":"two"}}
+            {"id":"p3","result":{"id":"p3","output":{"labels":[{"label":"scam"}]}},"source":{"\\u0069d":"p3","title":"three"}}
+            {"id":"p1","result":{"id":"p1","output":{"labels":["spam"]}},"source":{"id":"p1","title":"new, wins"}}
+            {"id":"ghost","result":{"id":"ghost","output":{}},"source":null}
+            {"id":"ghost","result":{"id":"ghost","output":{}},"source":null}
+
+            """)
+        #expect(try dir.read("u.jsonl") == #"{"id":"lonely","title":"never matched"}"# + "\n")
+    }
+
+    @Test("a CSV source: header, BOM, quoted commas, quotes and newlines, another key column")
+    func joinCSV() throws {
+        let dir = try Scratch()
+        let input = try dir.write("in.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b,1\"}\n{\"id\":\"c\"}\n")
+        let source = try dir.write("src.csv", "\u{FEFF}sku,name,note\r\na,Alpha,\"says \"\"hi\"\"\"\r\n\"b,1\",Beta,\"two\nlines\"\r\nz,Zed,\r\n")
+        let r = try CLI.run(["process", "-q", "--format", "json", input, "--join", source, "--joined", dir.path("j.jsonl"),
+                             "--source-key", "sku"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try dir.read("j.jsonl") == """
+            {"id":"a","result":{"id":"a"},"source":{"sku":"a","name":"Alpha","note":"says \\"hi\\""}}
+            {"id":"b,1","result":{"id":"b,1"},"source":{"sku":"b,1","name":"Beta","note":"two\\nlines"}}
+            {"id":"c","result":{"id":"c"},"source":null}
+
+            """)
+        #expect(r.stdout.contains(#""join":{"matched":2,"unmatched_results":1,"unmatched_sources":1,"#))
+        // The format comes from the extension unless --source-format says otherwise.
+        let renamed = dir.path("src.data")
+        try FileManager.default.copyItem(atPath: source, toPath: renamed)
+        let forced = try CLI.run(["process", "-q", "--format", "json", input, "--join", renamed, "--joined", dir.path("k.jsonl"),
+                                  "--source-key", "sku", "--source-format", "csv"])
+        #expect(forced.stdout == r.stdout)
+    }
+
+    @Test("all sinks in one pass over a pipe equal each sink on its own")
+    func onePass() throws {
+        let dir = try Scratch()
+        let data = try Data(contentsOf: URL(fileURLWithPath: CLI.sample("results.jsonl")))
+        let source = try dir.write("src.jsonl", "{\"id\":\"user_10000\",\"n\":1}\n{\"id\":\"nobody\"}\n")
+        // Standard input can only be read once, so one run must feed every sink.
+        let all = try CLI.run(["process", "-q", "--format", "json", "--archive", dir.path("a.zst"), "--join", source,
+                               "--joined", dir.path("j.jsonl"), "--rejects", dir.path("r.jsonl"),
+                               "--summary", dir.path("s.json")], stdin: data)
+        #expect(all.status == 0)
+        #expect(try dir.read("s.json") == all.stdout)
+        let archiveOnly = try CLI.run(["process", "-q", "--archive", dir.path("a2.zst"), CLI.sample("results.jsonl")])
+        #expect(archiveOnly.status == 0)
+        #expect(try shell("cmp -s \(dir.path("a.zst")) \(dir.path("a2.zst"))") == 0)
+        let joinOnly = try CLI.run(["process", "-q", "--join", source, "--joined", dir.path("j2.jsonl"), CLI.sample("results.jsonl")])
+        #expect(joinOnly.status == 0)
+        #expect(try dir.read("j.jsonl") == dir.read("j2.jsonl"))
+        #expect(try dir.read("j.jsonl").split(separator: "\n").count == 320)
+    }
+
+    @Test("a failing output stops the run, names the output, leaves nothing under a final name")
+    func failingOutput() throws {
+        let dir = try Scratch()
+        let r = try CLI.run(["process", "-q", CLI.sample("results.jsonl"), "--archive", dir.path("a.zst"),
+                             "--rejects", dir.path("r.jsonl"), "--joined", "/nonexistent/dir/j.jsonl",
+                             "--join", CLI.sample("results.jsonl")])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("/nonexistent/dir/j.jsonl"))
+        #expect(try dir.entries() == [])
+        // /dev/full fails every write with ENOSPC: the disk-full case.
+        let full = try CLI.run(["process", "-q", CLI.sample("results.jsonl"), "--rejects", dir.path("r.jsonl"),
+                                "--archive", "/dev/full"])
+        #expect(full.status == 1)
+        #expect(try dir.entries() == [])
+    }
+
+    @Test("option rules are usage errors", arguments: [["process", "--join", "x"], ["process", "--level", "3"],
+                                                        ["process", "--archive", "a", "--level", "99"],
+                                                        ["process", "--source-key", "k"]])
+    func usage(args: [String]) throws {
+        let r = try CLI.run(args)
+        #expect(r.status == 64)
+        #expect(r.stderr.hasPrefix("Error: "))
+    }
+}
