@@ -157,12 +157,12 @@ struct ResultGenerator {
         return n
     }
 
-    /// Writes the original content for `rows` results, shuffled: 1% of results have no source and
-    /// sources for 2% extra ids have no result.
+    /// Writes the original content for `rows` results, shuffled: 2% of results have no source and
+    /// about 1% of sources have no result.
     func writeSource(rows: Int, seed: UInt64, to path: String) throws {
         var rng = SplitMix64(seed: seed ^ 0x5EED)
-        var ids = (0..<rows).filter { _ in !rng.chance(0.01) }
-        ids += (0..<(rows / 50)).map { rows + $0 }
+        var ids = (0..<rows).filter { _ in !rng.chance(0.02) }
+        ids += (0..<(rows / 100)).map { rows + $0 }
         ids.shuffle(using: &rng)
         let out = try AtomicOutputFile(path: path)
         var buffer: [UInt8] = []

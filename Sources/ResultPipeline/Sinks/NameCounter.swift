@@ -108,7 +108,7 @@ public struct NameCounter: Sendable {
         slots = newSlots
     }
 
-    /// A word-at-a-time multiply-xorshift hash; names are short, so the tail matters most.
+    /// A word-at-a-time multiply-xorshift hash with a full-avalanche finish.
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
@@ -128,8 +128,14 @@ public struct NameCounter: Sendable {
             shift &+= 8
             i &+= 1
         }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        h ^= h &>> 29
+        // Full avalanche (murmur3's finaliser): keys that differ only in their last bytes, such as
+        // `product_1000001` and `product_1000002`, must still differ in the low bits that pick a slot.
+        h ^= tail
+        h ^= h &>> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h &>> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h &>> 33
         return h
     }
 }
