@@ -8,6 +8,7 @@ let package = Package(
     name: "skresults",
     products: [
         .library(name: "ResultPipeline", targets: ["ResultPipeline"]),
+        .library(name: "SafetyKitAPI", targets: ["SafetyKitAPI"]),
         .executable(name: "skresults", targets: ["skresults"]),
         .executable(name: "skresults-bench", targets: ["skresults-bench"]),
     ],
@@ -29,9 +30,14 @@ let package = Package(
             dependencies: ["CZstd", "CZlib"],
             path: "Sources/ResultPipeline"
         ),
+        .target(
+            name: "SafetyKitAPI",
+            dependencies: ["ResultPipeline"],
+            path: "Sources/SafetyKitAPI"
+        ),
         .executableTarget(
             name: "skresults",
-            dependencies: ["ResultPipeline"],
+            dependencies: ["ResultPipeline", "SafetyKitAPI"],
             path: "Sources/skresults"
         ),
         .executableTarget(
@@ -43,6 +49,11 @@ let package = Package(
             name: "ResultPipelineTests",
             dependencies: ["ResultPipeline"],
             path: "Tests/ResultPipelineTests"
+        ),
+        .testTarget(
+            name: "SafetyKitAPITests",
+            dependencies: ["SafetyKitAPI", "ResultPipeline"],
+            path: "Tests/SafetyKitAPITests"
         ),
         .testTarget(
             name: "skresultsTests",

@@ -60,13 +60,15 @@ struct ReportingRun {
     }
 
     /// Runs `inputs` through `extraSinks` plus label counts and rejects; prints; returns the exit code.
-    func run(_ inputs: [Input], extraSinks: [any Sink] = [],
+    func run(_ inputs: [Input], extraSinks: [any Sink] = [], onSummary: (RunSummary) -> Void = { _ in },
              sections: () -> [SummarySection] = { [] }) throws -> ExitCode {
         var options = try CommonOptions.pipelineOptions(args)
         let quiet = args.has("quiet")
         let labels = LabelCountsSink()
         var sinks: [any Sink] = [labels]
-        if let path = args.value("rejects") { sinks.append(try RejectsSink(path: path)) }
+        if let path = args.value("rejects") {
+            do { sinks.append(try RejectsSink(path: path)) } catch { extraSinks.forEach { $0.abort() }; throw error }
+        }
         sinks += extraSinks
         var progressLine: ProgressLine?
         if !quiet && Terminal.isTerminal(2) {
@@ -83,6 +85,7 @@ struct ReportingRun {
             progressLine?.stop()
             throw error
         }
+        onSummary(summary)
         let extra = sections()
         let json = SummaryOutput.json(summary, counts: labels.counts, sections: extra)
         if let path = args.value("summary") {

@@ -1,6 +1,7 @@
 // `skresults process`: every requested sink in one pass over the input — label counts, the zstd
 // archive, the join with the original content, and the rejects.
 
+import Foundation
 import ResultPipeline
 
 enum ProcessCommand {
@@ -10,7 +11,7 @@ enum ProcessCommand {
         + "[--join <source> --joined <out.jsonl> [--source-key <key>] [--source-format jsonl|csv] "
         + "[--unmatched-sources <file>]] [--rejects <file>] [--summary <out.json>] [--format <format>]"
 
-    static let specs: [OptionSpec] = [
+    static let sinkSpecs: [OptionSpec] = [
         OptionSpec(name: "archive", valueName: "out.jsonl.zst", help: "Write every accepted row to a multi-frame zstd archive."),
         OptionSpec(name: "level", valueName: "n", help: "zstd level of the archive, 1-22. (default: 3)"),
         OptionSpec(name: "join", valueName: "source", help: "The original content: JSONL or CSV with a header,\nplain or compressed."),
@@ -19,72 +20,77 @@ enum ProcessCommand {
         OptionSpec(name: "source-format", valueName: "format", help: "jsonl or csv. (default: from the file extension)"),
         OptionSpec(name: "unmatched-sources", valueName: "file", help: "Write the source records no row matched."),
         OptionSpec(name: "summary", valueName: "out.json", help: "Also write the JSON summary to this file."),
-    ] + CommonOptions.specs
+    ]
 
-    static var help: HelpText {
-        HelpText(
-            overview: abstract,
-            usage: usage,
-            arguments: [("<file>", "JSONL result files (plain, zstd or gzip), read in order.\n'-' or none: standard input.")],
-            options: specs,
-            discussion: """
-            The input is read once; every output is written beside its final name and renamed into
-            place only when the run succeeds. If any output fails, the run stops, nothing partial is
-            left under a final name, and the exit status is 1.
+    static let specs: [OptionSpec] = sinkSpecs + CommonOptions.specs
 
-            EXIT STATUS:
-              0   success, even with rejected lines
-              1   an input or output could not be read or written
-              3   --strict and at least one line was rejected
-              64  usage error
-            """)
-    }
+    /// The archive and join sinks a command line asks for, validated before anything is created.
+    final class SinkPlan {
+        let archivePath: String?
+        let level: Int
+        let joinSource: String?
+        let joinedPath: String?
+        let sourceKey: String
+        let sourceFormat: SourceFormat?
+        let unmatchedSources: String?
+        private(set) var archive: ZstdArchiveSink?
+        private(set) var join: JoinSink?
 
-    static func run(_ argv: [String]) throws -> ExitCode {
-        let args = try ArgumentParser.parse(argv, options: specs)
-        let report = try ReportingRun(args: args)
-        if args.has("join") != args.has("joined") {
-            throw UsageError(message: "--join and --joined go together.")
-        }
-        for option in ["source-key", "source-format", "unmatched-sources"] where args.has(option) && !args.has("join") {
-            throw UsageError(message: "--\(option) needs --join.")
-        }
-        if args.has("level") && !args.has("archive") { throw UsageError(message: "--level needs --archive.") }
-        var level = 3
-        if let text = args.value("level") {
-            guard let v = Int(text), (1...22).contains(v) else {
-                throw UsageError(message: "The value '\(text)' is invalid for '--level': expected 1 to 22.")
+        init(args: ParsedArguments) throws {
+            if args.has("join") != args.has("joined") {
+                throw UsageError(message: "--join and --joined go together.")
             }
-            level = v
-        }
-        var format: SourceFormat?
-        if let text = args.value("source-format") {
-            guard let f = SourceFormat(rawValue: text) else {
-                throw UsageError(message: "The value '\(text)' is invalid for '--source-format': expected jsonl or csv.")
+            for option in ["source-key", "source-format", "unmatched-sources"] where args.has(option) && !args.has("join") {
+                throw UsageError(message: "--\(option) needs --join.")
             }
-            format = f
+            if args.has("level") && !args.has("archive") { throw UsageError(message: "--level needs --archive.") }
+            var level = 3
+            if let text = args.value("level") {
+                guard let v = Int(text), (1...22).contains(v) else {
+                    throw UsageError(message: "The value '\(text)' is invalid for '--level': expected 1 to 22.")
+                }
+                level = v
+            }
+            var format: SourceFormat?
+            if let text = args.value("source-format") {
+                guard let f = SourceFormat(rawValue: text) else {
+                    throw UsageError(message: "The value '\(text)' is invalid for '--source-format': expected jsonl or csv.")
+                }
+                format = f
+            }
+            archivePath = args.value("archive")
+            self.level = level
+            joinSource = args.value("join")
+            joinedPath = args.value("joined")
+            sourceKey = args.value("source-key") ?? "id"
+            sourceFormat = format
+            unmatchedSources = args.value("unmatched-sources")
         }
-        let pipeline = try CommonOptions.pipelineOptions(args)  // validate before creating outputs
-        _ = pipeline
 
-        var sinks: [any Sink] = []
-        var archive: ZstdArchiveSink?
-        var join: JoinSink?
-        do {
-            if let path = args.value("archive") {
-                archive = try ZstdArchiveSink(path: path, level: level)
-                sinks.append(archive!)
+        /// Creates the sinks; on failure, the ones already created are aborted.
+        func makeSinks() throws -> [any Sink] {
+            var sinks: [any Sink] = []
+            do {
+                if let path = archivePath {
+                    let sink = try ZstdArchiveSink(path: path, level: level)
+                    archive = sink
+                    sinks.append(sink)
+                }
+                if let source = joinSource, let joined = joinedPath {
+                    let sink = try JoinSink(source: source, format: sourceFormat, key: sourceKey,
+                                            joinedPath: joined, unmatchedSourcesPath: unmatchedSources)
+                    join = sink
+                    sinks.append(sink)
+                }
+            } catch {
+                for sink in sinks { sink.abort() }
+                throw error
             }
-            if let source = args.value("join"), let joined = args.value("joined") {
-                join = try JoinSink(source: source, format: format, key: args.value("source-key") ?? "id",
-                                    joinedPath: joined, unmatchedSourcesPath: args.value("unmatched-sources"))
-                sinks.append(join!)
-            }
-        } catch {
-            for sink in sinks { sink.abort() }
-            throw error
+            return sinks
         }
-        return try report.run(CommonOptions.inputs(args.positionals), extraSinks: sinks) {
+
+        /// The summary sections of the sinks that ran.
+        func sections() -> [SummarySection] {
             var sections: [SummarySection] = []
             if let s = archive?.stats {
                 var json: [UInt8] = []
@@ -108,5 +114,33 @@ enum ProcessCommand {
             }
             return sections
         }
+    }
+
+    static var help: HelpText {
+        HelpText(
+            overview: abstract,
+            usage: usage,
+            arguments: [("<file>", "JSONL result files (plain, zstd or gzip), read in order.\n'-' or none: standard input.")],
+            options: specs,
+            discussion: """
+            The input is read once; every output is written beside its final name and renamed into
+            place only when the run succeeds. If any output fails, the run stops, nothing partial is
+            left under a final name, and the exit status is 1.
+
+            EXIT STATUS:
+              0   success, even with rejected lines
+              1   an input or output could not be read or written
+              3   --strict and at least one line was rejected
+              64  usage error
+            """)
+    }
+
+    static func run(_ argv: [String]) throws -> ExitCode {
+        let args = try ArgumentParser.parse(argv, options: specs)
+        let report = try ReportingRun(args: args)
+        let plan = try SinkPlan(args: args)
+        _ = try CommonOptions.pipelineOptions(args)  // validate before creating outputs
+        let sinks = try plan.makeSinks()
+        return try report.run(CommonOptions.inputs(args.positionals), extraSinks: sinks, sections: plan.sections)
     }
 }

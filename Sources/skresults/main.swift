@@ -3,6 +3,7 @@
 
 import Foundation
 import ResultPipeline
+import SafetyKitAPI
 
 signal(SIGPIPE, SIG_IGN)
 
@@ -20,6 +21,10 @@ static let commands: [CommandEntry] = [
                  help: { LabelsCommand.help }, run: LabelsCommand.run),
     CommandEntry(name: ProcessCommand.name, abstract: ProcessCommand.abstract, usage: ProcessCommand.usage,
                  help: { ProcessCommand.help }, run: ProcessCommand.run),
+    CommandEntry(name: StatusCommand.name, abstract: StatusCommand.abstract, usage: StatusCommand.usage,
+                 help: { StatusCommand.help }, run: StatusCommand.run),
+    CommandEntry(name: FetchCommand.name, abstract: FetchCommand.abstract, usage: FetchCommand.usage,
+                 help: { FetchCommand.help }, run: FetchCommand.run),
 ]
 
 static let version = "0.1.0"
@@ -83,6 +88,7 @@ static func main() -> Never {
 
 static func describe(_ error: any Error) -> String {
     if let e = error as? SystemError { return e.description }
+    if let e = error as? APIError { return e.message }
     return String(describing: error)
 }
 }

@@ -1,0 +1,174 @@
+// The SafetyKit request API: status calls with retries, spacing and the switch to the
+// download-url endpoint when results are too large to inline, and result downloads.
+
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Talks to `GET /v1/data/{namespace}/requests/{requestId}` and its download-url endpoint.
+public final class SafetyKitClient: @unchecked Sendable {
+    // safe to send: `lastStatusCall` is guarded by `lock`; the rest is immutable.
+    public static let defaultBaseURL = "https://api.safetykit.com"
+
+    public let baseURL: URL
+    private let apiKey: String
+    public let retry: RetryPolicy
+    public let clock: APIClock
+    private let transport: HTTPTransport
+    private let lock = NSLock()
+    private var lastStatusCall: Date?
+    /// Called with a line for each retry, for the CLI's stderr.
+    public var log: (@Sendable (String) -> Void)?
+
+    public init(baseURL: URL, apiKey: String, retry: RetryPolicy = RetryPolicy(), clock: APIClock = .system) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.retry = retry
+        self.clock = clock
+        self.transport = HTTPTransport()
+    }
+
+    private func endpoint(_ namespace: String, _ request: String, suffix: String = "") -> URL {
+        let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
+        let ns = namespace.addingPercentEncoding(withAllowedCharacters: allowed) ?? namespace
+        let id = request.addingPercentEncoding(withAllowedCharacters: allowed) ?? request
+        var url = baseURL
+        for part in ["v1", "data", ns, "requests", id] { url.appendPathComponent(part, isDirectory: false) }
+        if !suffix.isEmpty { url.appendPathComponent(suffix, isDirectory: false) }
+        // appendPathComponent re-encodes; rebuild from text to keep the encoding once.
+        let text = baseURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            + "/v1/data/\(ns)/requests/\(id)" + (suffix.isEmpty ? "" : "/\(suffix)")
+        return URL(string: text) ?? url
+    }
+
+    /// One status call (retried when transient). When the answer says the results are too large
+    /// to inline, asks the download-url endpoint instead.
+    public func status(namespace: String, request: String) throws -> RequestStatus {
+        do {
+            return try call(endpoint(namespace, request), what: "status")
+        } catch let error as TooLargeForInline {
+            log?("results are too large to inline (\(error.statusCode)); asking the download-url endpoint")
+            return try downloadURL(namespace: namespace, request: request)
+        }
+    }
+
+    /// `GET …/results/download-url`.
+    public func downloadURL(namespace: String, request: String) throws -> RequestStatus {
+        try call(endpoint(namespace, request, suffix: "results/download-url"), what: "download-url")
+    }
+
+    /// Opens a result download. A 403 or 410 (an expired signature) throws `.staleURL`.
+    public func openDownload(_ url: String) throws -> HTTPBodySource {
+        guard let parsed = URL(string: url) else {
+            throw APIError(.malformed, message: "data_url is not a URL: \(url)")
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let source: HTTPBodySource
+            do {
+                source = try HTTPBodySource(url: parsed)
+            } catch {
+                guard attempt < retry.maxAttempts else {
+                    throw APIError(.gaveUp, message: "download failed after \(attempt) attempts: \(error)")
+                }
+                let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
+                log?("download failed (\(error)); retrying in \(String(format: "%.1f", delay)) s")
+                clock.sleep(delay)
+                continue
+            }
+            let code = source.statusCode
+            if (200..<300).contains(code) { return source }
+            let body = (try? source.readAll()) ?? []
+            try? source.close()
+            if code == 403 || code == 410 {
+                throw APIError(.staleURL, statusCode: code, message: "the download URL was refused (\(code)); it has probably expired")
+            }
+            if RetryPolicy.isRetryable(code) && attempt < retry.maxAttempts {
+                let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
+                log?("download answered \(code); retrying in \(String(format: "%.1f", delay)) s")
+                clock.sleep(delay)
+                continue
+            }
+            throw APIError(.http, statusCode: code,
+                           message: "download of \(redactURL(url)) answered HTTP \(code): \(APIError.bodyPrefix(body))")
+        }
+    }
+
+    struct TooLargeForInline: Error { var statusCode: Int }
+
+    private func call(_ url: URL, what: String) throws -> RequestStatus {
+        let headers = ["Authorization": "Bearer \(apiKey)", "Accept": "application/json",
+                       "User-Agent": "skresults/0.1"]
+        var attempt = 0
+        while true {
+            attempt += 1
+            waitForSpacing()
+            let answer: HTTPAnswer
+            do {
+                answer = try transport.get(url, headers: headers)
+            } catch {
+                guard attempt < retry.maxAttempts else {
+                    throw APIError(.gaveUp, message: "gave up on the \(what) call after \(attempt) attempts: \(error)")
+                }
+                let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
+                log?("\(what) call failed (\(error)); retrying in \(String(format: "%.1f", delay)) s")
+                clock.sleep(delay)
+                continue
+            }
+            let code = answer.status
+            if (200..<300).contains(code) {
+                guard let status = RequestStatus.decode(answer.body) else {
+                    throw APIError(.malformed, statusCode: code,
+                                   message: "the \(what) answer (HTTP \(code)) is not the documented JSON: \(APIError.bodyPrefix(answer.body))")
+                }
+                return status
+            }
+            switch code {
+            case 401:
+                throw APIError(.unauthorized, statusCode: code,
+                               message: "the API refused the key (401): check SAFETYKIT_API_KEY or --api-key-file")
+            case 403:
+                throw APIError(.forbidden, statusCode: code,
+                               message: "the key may not read this request (403): check the key's access to the namespace")
+            case 404:
+                throw APIError(.notFound, statusCode: code,
+                               message: "no such request (404): check --namespace, --request and --base-url")
+            default:
+                break
+            }
+            let text = String(decoding: answer.body.prefix(4096), as: UTF8.self)
+            if what == "status" && !RetryPolicy.isRetryable(code) && text.contains("download-url") {
+                throw TooLargeForInline(statusCode: code)
+            }
+            if RetryPolicy.isRetryable(code) {
+                guard attempt < retry.maxAttempts else {
+                    throw APIError(.gaveUp, statusCode: code,
+                                   message: "gave up on the \(what) call after \(attempt) attempts; last answer HTTP \(code): \(APIError.bodyPrefix(answer.body))")
+                }
+                let delay = retry.requestedDelay(answer.headers, now: clock.now())
+                    ?? retry.backoff(afterAttempt: attempt, random: clock.random)
+                log?("\(what) call answered \(code); retrying in \(String(format: "%.1f", delay)) s")
+                clock.sleep(delay)
+                continue
+            }
+            throw APIError(.http, statusCode: code,
+                           message: "the \(what) call answered HTTP \(code): \(APIError.bodyPrefix(answer.body))")
+        }
+    }
+
+    /// Keeps status calls at least `retry.minimumSpacing` apart.
+    private func waitForSpacing() {
+        lock.lock()
+        let last = lastStatusCall
+        lock.unlock()
+        if let last {
+            let gap = clock.now().timeIntervalSince(last)
+            if gap < retry.minimumSpacing { clock.sleep(retry.minimumSpacing - gap) }
+        }
+        lock.lock()
+        lastStatusCall = clock.now()
+        lock.unlock()
+    }
+}
