@@ -50,14 +50,18 @@ let package = Package(
             dependencies: ["ResultPipeline"],
             path: "Tests/ResultPipelineTests"
         ),
+        .target(
+            name: "FakeSafetyKit",
+            path: "Tests/FakeSafetyKit"
+        ),
         .testTarget(
             name: "SafetyKitAPITests",
-            dependencies: ["SafetyKitAPI", "ResultPipeline"],
+            dependencies: ["SafetyKitAPI", "ResultPipeline", "FakeSafetyKit"],
             path: "Tests/SafetyKitAPITests"
         ),
         .testTarget(
             name: "skresultsTests",
-            dependencies: ["ResultPipeline", "skresults"],
+            dependencies: ["ResultPipeline", "skresults", "FakeSafetyKit"],
             path: "Tests/skresultsTests"
         ),
     ]

@@ -5,12 +5,6 @@ import Foundation
 import ResultPipeline
 import SafetyKitAPI
 
-extension ExitCode {
-    static let countMismatch = ExitCode(rawValue: 4)!
-    static let requestFailed = ExitCode(rawValue: 5)!
-    static let timedOut = ExitCode(rawValue: 6)!
-}
-
 enum APIOptions {
     static let specs: [OptionSpec] = [
         OptionSpec(name: "namespace", valueName: "ns", help: "The namespace of the request."),

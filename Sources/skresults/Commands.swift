@@ -9,6 +9,12 @@ enum ExitCode: Int32 {
     case success = 0
     case failure = 1
     case rejectedLines = 3
+    /// fetch: rows + rejected differ from the API's data_count.
+    case countMismatch = 4
+    /// fetch: the request failed.
+    case requestFailed = 5
+    /// fetch: polling timed out.
+    case timedOut = 6
     case usage = 64
 }
 

@@ -16,12 +16,16 @@ Strings in bodies may contain {base}, replaced with http://127.0.0.1:PORT.
 Every request is appended to LOG as {"t": seconds, "path": ..., "query": ..., "auth": ...}.
 """
 import json
+import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+# A parent may pass SIGTERM on blocked or ignored; make it stop this server again.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 scenario = json.load(open(sys.argv[1]))
 log_path = sys.argv[2]
 lock = threading.Lock()
@@ -110,5 +114,7 @@ class Handler(BaseHTTPRequestHandler):
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 base = "http://127.0.0.1:%d" % server.server_address[1]
 print(server.server_address[1], flush=True)
-threading.Timer(600, server.shutdown).start()
+stopper = threading.Timer(600, server.shutdown)
+stopper.daemon = True
+stopper.start()
 server.serve_forever()

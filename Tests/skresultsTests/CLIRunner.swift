@@ -62,7 +62,9 @@ enum CLI {
         group.wait()
         let errData = errBox.data
         process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus,
+        // A crash is never an exit code a test could mistake for a real one.
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return CLIResult(status: status,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self),
                          stdoutBytes: outData)
