@@ -46,28 +46,30 @@ public final class ResultFetch: @unchecked Sendable {
         return Input(name: redactURL(status.dataURL ?? "")) { [self] in wrap(try openFresh()) }
     }
 
-    /// Opens the download, refreshing an expired or refused URL.
+    /// Opens the download; an expired or refused URL is replaced, at most `maxRefreshes` times in all.
     private func openFresh() throws -> any ByteSource {
-        while true {
-            guard let url = status.dataURL else {
-                throw APIError(.staleURL, message: "the API gave no data_url for request \(request)")
-            }
-            let expired = status.dataExpiresAt.map { $0 <= client.clock.now() } ?? false
-            if !expired {
-                do {
-                    return try client.openDownload(url)
-                } catch let error as APIError where error.kind == .staleURL {
-                    guard refreshes < maxRefreshes else {
-                        throw APIError(.staleURL, statusCode: error.statusCode,
-                                       message: "\(error.message); still refused after \(refreshes) fresh URLs")
-                    }
-                }
-            } else if refreshes >= maxRefreshes {
-                throw APIError(.staleURL, message: "the download URL expired at \(status.dataExpiresAtText ?? "?") and \(refreshes) fresh URLs did not help")
-            }
-            refreshes += 1
-            log?("the download URL is stale; asking for a fresh one (\(refreshes) of \(maxRefreshes))")
-            status = try client.downloadURL(namespace: namespace, request: request)
+        if let expiry = status.dataExpiresAt, expiry <= client.clock.now() {
+            try refreshURL(because: "expired at \(status.dataExpiresAtText ?? "?")")
+        }
+        guard let url = status.dataURL else {
+            throw APIError(.staleURL, message: "the API gave no data_url for request \(request)")
+        }
+        return try client.openDownload(url) { [self] in
+            try refreshURL(because: "was refused")
+            return status.dataURL ?? ""
+        }
+    }
+
+    /// Asks for a fresh download URL.
+    private func refreshURL(because why: String) throws {
+        guard refreshes < maxRefreshes else {
+            throw APIError(.staleURL, message: "the download URL \(why), and \(refreshes) fresh URLs did not help")
+        }
+        refreshes += 1
+        log?("the download URL \(why); asking for a fresh one (\(refreshes) of \(maxRefreshes))")
+        status = try client.downloadURL(namespace: namespace, request: request)
+        if status.dataURL == nil {
+            throw APIError(.staleURL, message: "the download-url endpoint gave no data_url for request \(request)")
         }
     }
 }

@@ -58,42 +58,20 @@ public final class SafetyKitClient: @unchecked Sendable {
         try call(endpoint(namespace, request, suffix: "results/download-url"), what: "download-url")
     }
 
-    /// Opens a result download. A 403 or 410 (an expired signature) throws `.staleURL`.
-    public func openDownload(_ url: String) throws -> HTTPBodySource {
+    /// Opens a result download in bounded memory. A 403 or 410 (an expired signature) asks
+    /// `refresh` for a fresh URL, or throws `.staleURL` without one.
+    public func openDownload(_ url: String, refresh: (() throws -> String)? = nil) throws -> RangedDownload {
         guard let parsed = URL(string: url) else {
             throw APIError(.malformed, message: "data_url is not a URL: \(url)")
         }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let source: HTTPBodySource
-            do {
-                source = try HTTPBodySource(url: parsed)
-            } catch {
-                guard attempt < retry.maxAttempts else {
-                    throw APIError(.gaveUp, message: "download failed after \(attempt) attempts: \(error)")
-                }
-                let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
-                log?("download failed (\(error)); retrying in \(String(format: "%.1f", delay)) s")
-                clock.sleep(delay)
-                continue
+        let fresh: (() throws -> URL)? = refresh.map { refresh in
+            {
+                let text = try refresh()
+                guard let next = URL(string: text) else { throw APIError(.malformed, message: "data_url is not a URL: \(text)") }
+                return next
             }
-            let code = source.statusCode
-            if (200..<300).contains(code) { return source }
-            let body = (try? source.readAll()) ?? []
-            try? source.close()
-            if code == 403 || code == 410 {
-                throw APIError(.staleURL, statusCode: code, message: "the download URL was refused (\(code)); it has probably expired")
-            }
-            if RetryPolicy.isRetryable(code) && attempt < retry.maxAttempts {
-                let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
-                log?("download answered \(code); retrying in \(String(format: "%.1f", delay)) s")
-                clock.sleep(delay)
-                continue
-            }
-            throw APIError(.http, statusCode: code,
-                           message: "download of \(redactURL(url)) answered HTTP \(code): \(APIError.bodyPrefix(body))")
         }
+        return try RangedDownload(url: parsed, retry: retry, clock: clock, log: log, refresh: fresh)
     }
 
     struct TooLargeForInline: Error { var statusCode: Int }

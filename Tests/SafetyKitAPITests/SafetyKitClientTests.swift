@@ -199,6 +199,37 @@ struct SafetyKitClientTests {
         #expect(error?.message.contains("sig=") == false)
     }
 
+    @Test("ranged pieces survive a URL refused mid-file; a server without Range support streams whole",
+          arguments: [false, true])
+    func rangedDownload(noRanges: Bool) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ranged-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<1_000_003).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let file = dir.appendingPathComponent("blob")
+        try Data(bytes).write(to: file)
+        let api = try FakeAPI(scenario: ["key": "sk_test", "requests": [:], "files": [
+            "blob": ["path": file.path, "no_ranges": noRanges, "refuse_requests": noRanges ? [] : [3], "refuse_code": 403]]])
+        let refreshed = Mutex(0)
+        let download = try RangedDownload(url: URL(string: "\(api.base)/files/blob?sig=1")!, pieceSize: 100_000,
+                                          clock: RecordingClock().clock, refresh: {
+            refreshed.withLock { $0 += 1 }
+            return URL(string: "\(api.base)/files/blob?sig=2")!
+        })
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try download.read(into: $0) }
+            if n == 0 { break }
+            received += buffer[0..<n]
+        }
+        #expect(received == bytes)
+        let fileRequests = api.requests().filter { $0.path == "/files/blob" }
+        #expect(fileRequests.count == (noRanges ? 1 : 12))  // 11 pieces, one asked twice
+        #expect(refreshed.withLock { $0 } == (noRanges ? 0 : 1))
+        if !noRanges { #expect(fileRequests.last?.query == "sig=2") }
+    }
+
     @Test("inline data keeps each result's exact bytes")
     func inlineBytes() {
         let body = Array(#"{"status":"succeeded","data":[ {"id":"a","output":{"labels":["\u0078"]}} , {"id":"b"} ]}"#.utf8)

@@ -10,7 +10,10 @@ download-url endpoint give, in order (the last one repeats), and which files /fi
   "key": "sk_test",
   "requests": {"ns/req": {"status": [{"code": 200, "headers": {}, "body": {...} or "raw text"}],
                           "download_url": [...]}},
-  "files": {"NAME": {"path": "...", "chunk": 65536, "delay": 0.0, "refuse_first": 0, "refuse_code": 403}}
+  "files": {"NAME": {"path": "...", "chunk": 65536, "delay": 0.0, "refuse_first": 0, "refuse_code": 403,
+                     "no_ranges": false, "refuse_requests": [2]}}
+refuse_requests lists which requests for the file (counting from 0) are refused.
+Files honour "Range: bytes=a-b" (206 with Content-Range) unless no_ranges is set.
 }
 Strings in bodies may contain {base}, replaced with http://127.0.0.1:PORT.
 Every request is appended to LOG as {"t": seconds, "path": ..., "query": ..., "auth": ...}.
@@ -56,6 +59,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle_one_request(self):
+        # A client that stops reading mid-body is normal here; keep tracebacks out of test output.
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
     def record(self, parts):
         entry = {"t": time.time(), "path": parts.path, "query": parts.query,
                  "auth": self.headers.get("Authorization")}
@@ -94,10 +104,25 @@ class Handler(BaseHTTPRequestHandler):
         spec = scenario["files"].get(name)
         if spec is None:
             return self.send(404, "no such file")
-        if next_answer("file#" + name, [True] * spec.get("refuse_first", 0) + [False]):
+        with lock:
+            number = counters.get("served#" + name, 0)
+            counters["served#" + name] = number + 1
+        if number in spec.get("refuse_requests", []) or \
+                next_answer("file#" + name, [True] * spec.get("refuse_first", 0) + [False]):
             return self.send(spec.get("refuse_code", 403), "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>")
         data = open(spec["path"], "rb").read()
-        self.send_response(200)
+        wanted = self.headers.get("Range")
+        if wanted and wanted.startswith("bytes=") and not spec.get("no_ranges"):
+            first, _, last = wanted[6:].partition("-")
+            first = int(first)
+            last = min(int(last) if last else len(data) - 1, len(data) - 1)
+            if first >= len(data):
+                return self.send(416, "", {"Content-Range": "bytes */%d" % len(data)})
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(data)))
+            data = data[first:last + 1]
+        else:
+            self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()

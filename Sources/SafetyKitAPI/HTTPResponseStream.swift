@@ -1,6 +1,7 @@
-// A download whose body is a ByteSource: bytes arrive from URLSession's delegate into a small
-// queue and the pipeline reads them as they come. When the queue passes its high-water mark the
-// task is suspended, so a slow consumer never makes memory grow with the file.
+// One HTTP response whose body is a ByteSource: bytes arrive from URLSession's delegate into a
+// queue and the reader takes them as they come. URLSession on Linux cannot pause a running task
+// (suspending it aborts the transfer), so this queue is bounded only by the size of what is asked
+// for: `RangedDownload` asks for one piece at a time.
 
 import Foundation
 #if canImport(FoundationNetworking)
@@ -9,29 +10,23 @@ import FoundationNetworking
 import ResultPipeline
 
 /// Streams one HTTP GET body.
-public final class HTTPBodySource: NSObject, ByteSource, URLSessionDataDelegate, @unchecked Sendable {
+final class HTTPResponseStream: NSObject, ByteSource, URLSessionDataDelegate, @unchecked Sendable {
     // safe to send: every mutable field is guarded by `condition`.
     private let condition = NSCondition()
     private var pieces: [Data] = []
     private var pieceOffset = 0
-    private var buffered = 0
     private var finished = false
     private var failure: (any Error)?
     private var response: HTTPURLResponse?
-    private var suspended = false
     private var session: URLSession!
     private var task: URLSessionDataTask!
-    private let highWater: Int
-    private let lowWater: Int
     /// The URL with its query redacted, for messages.
-    public let displayURL: String
+    let displayURL: String
     /// Body bytes handed to the reader so far.
-    public private(set) var bytesRead = 0
+    private(set) var bytesRead = 0
 
     /// Starts the GET and waits for the response head. Check `statusCode` before reading.
-    public init(url: URL, headers: [String: String] = [:], highWater: Int = 8 << 20, timeout: Double = 120) throws {
-        self.highWater = highWater
-        self.lowWater = highWater / 4
+    init(url: URL, headers: [String: String] = [:], timeout: Double = 120) throws {
         self.displayURL = redactURL(url.absoluteString)
         super.init()
         let configuration = URLSessionConfiguration.ephemeral
@@ -54,10 +49,19 @@ public final class HTTPBodySource: NSObject, ByteSource, URLSessionDataDelegate,
     }
 
     /// The HTTP status of the response.
-    public var statusCode: Int { response?.statusCode ?? 0 }
+    var statusCode: Int { response?.statusCode ?? 0 }
+
+    /// A response header, by case-insensitive name.
+    func header(_ name: String) -> String? {
+        guard let fields = response?.allHeaderFields else { return nil }
+        for (key, value) in fields where String(describing: key).lowercased() == name.lowercased() {
+            return String(describing: value)
+        }
+        return nil
+    }
 
     /// Reads the whole (small) body: for error answers.
-    public func readAll(limit: Int = 1 << 16) throws -> [UInt8] {
+    func readAll(limit: Int = 1 << 16) throws -> [UInt8] {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while out.count < limit {
@@ -68,7 +72,7 @@ public final class HTTPBodySource: NSObject, ByteSource, URLSessionDataDelegate,
         return out
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         condition.lock()
         defer { condition.unlock() }
         while pieces.isEmpty && !finished { condition.wait() }
@@ -88,16 +92,11 @@ public final class HTTPBodySource: NSObject, ByteSource, URLSessionDataDelegate,
             pieces.removeFirst()
             pieceOffset = 0
         }
-        buffered -= n
         bytesRead += n
-        if suspended && buffered <= lowWater {
-            suspended = false
-            task.resume()
-        }
         return n
     }
 
-    public func close() throws {
+    func close() throws {
         session.invalidateAndCancel()
     }
 
@@ -115,11 +114,6 @@ public final class HTTPBodySource: NSObject, ByteSource, URLSessionDataDelegate,
     public func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         condition.lock()
         pieces.append(data)
-        buffered += data.count
-        if buffered >= highWater && !suspended {
-            suspended = true
-            dataTask.suspend()
-        }
         condition.broadcast()
         condition.unlock()
     }
