@@ -112,7 +112,7 @@ struct RowDecoder: ~Copyable {
             failure = Rejection(reason: .invalidOutput)
         }
         if let failure {
-            names.removeSubrange(namesStart...)
+            if names.count > namesStart { names.removeSubrange(namesStart...) }
             return .failure(failure)
         }
         var fields = row.fields
@@ -154,7 +154,7 @@ struct RowDecoder: ~Copyable {
                     row.id = .invalid
                 }
             case (0x7475_7074_756F, 6):  // "output"
-                names.removeSubrange(namesStart...)
+                if names.count > namesStart { names.removeSubrange(namesStart...) }
                 actions.removeAll(keepingCapacity: true)
                 row.labelIgnored = 0
                 row.actionIgnored = 0
@@ -203,7 +203,7 @@ struct RowDecoder: ~Copyable {
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             switch keyWord(maxLength: 7) {
             case (0x736C_6562_616C, 6):  // "labels"
-                names.removeSubrange(namesStart...)
+                if names.count > namesStart { names.removeSubrange(namesStart...) }
                 labelIgnored = 0
                 guard decodeNameList(&p, into: &names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
                                      ignored: &labelIgnored) else { return false }

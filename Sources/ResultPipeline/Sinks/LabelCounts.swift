@@ -11,6 +11,11 @@ public struct LabelCounts: Sendable {
 
     public init() {}
 
+    init(labels: NameCounter, actions: NameCounter) {
+        self.labels = labels
+        self.actions = actions
+    }
+
     /// Counts the labels and actions of one row.
     public mutating func add(_ row: RowView) {
         for name in row.labels { LabelCounts.add(name, to: &labels, scratch: &scratch) }
@@ -37,13 +42,43 @@ public struct LabelCounts: Sendable {
 
 /// Counts labels and actions on every worker and merges the tables at the end.
 public final class LabelCountsSink: Sink {
+    /// Walks the chunk's name records directly: no `RowView`s, no closures per row.
     private final class Worker: SinkWorker {
-        var counts = LabelCounts()
+        let labels = NameTable()
+        let actions = NameTable()
+        var scratch: [UInt8] = []
+
         func process(_ batch: RowBatch, output: inout [UInt8]) throws {
-            var local = LabelCounts()
-            swap(&local, &counts)
-            batch.forEachRow { local.add($0) }
-            swap(&local, &counts)
+            let base = UnsafeRawPointer(batch.chunk.storage)
+            batch.chunk.decoded.rows.withUnsafeBufferPointer { rows in
+                batch.chunk.decoded.names.withUnsafeBufferPointer { names in
+                    for row in rows {
+                        var i = Int(row.namesStart)
+                        let labelsEnd = i &+ Int(row.labelCount)
+                        let actionsEnd = labelsEnd &+ Int(row.actionCount)
+                        while i < labelsEnd {
+                            count(names[i], base: base, into: labels)
+                            i &+= 1
+                        }
+                        while i < actionsEnd {
+                            count(names[i], base: base, into: actions)
+                            i &+= 1
+                        }
+                    }
+                }
+            }
+        }
+
+        @inline(__always)
+        private func count(_ name: NameRef, base: UnsafeRawPointer, into table: NameTable) {
+            let raw = base + Int(name.start)
+            if !name.escaped {
+                table.add(raw, Int(name.length))
+                return
+            }
+            scratch.removeAll(keepingCapacity: true)
+            JSONUnescape.append(UnsafeRawBufferPointer(start: raw, count: Int(name.length)), to: &scratch)
+            scratch.withUnsafeBytes { table.add($0.baseAddress ?? base, $0.count) }
         }
     }
 
@@ -60,7 +95,13 @@ public final class LabelCountsSink: Sink {
     }
 
     public func finish() throws {
-        for worker in workers { counts.merge(worker.counts) }
+        var labels = NameCounter()
+        var actions = NameCounter()
+        for worker in workers {
+            worker.labels.drain(into: &labels)
+            worker.actions.drain(into: &actions)
+        }
+        counts.merge(LabelCounts(labels: labels, actions: actions))
         workers.removeAll()
     }
 }
