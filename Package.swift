@@ -40,9 +40,13 @@ let package = Package(
             dependencies: ["ResultPipeline", "SafetyKitAPI"],
             path: "Sources/skresults"
         ),
+        .target(
+            name: "CAllocCounter",
+            path: "Benchmarks/CAllocCounter"
+        ),
         .executableTarget(
             name: "skresults-bench",
-            dependencies: ["ResultPipeline"],
+            dependencies: ["ResultPipeline", "CAllocCounter"],
             path: "Benchmarks/skresults-bench"
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 // Measures pipeline stages over a file: each stage runs after a warm-up, several times, and reports
 // median, minimum and maximum throughput, CPU time and peak RSS.
 
+import CAllocCounter
 import Foundation
 import ResultPipeline
 
@@ -15,6 +16,8 @@ struct StageResult: Codable {
     var cpuSeconds: Stats
     var wallSeconds: Stats
     var peakRSSMiB: Double
+    /// Heap allocations during a run, divided by its rows (the median run).
+    var allocationsPerRow: Double
 
     struct Stats: Codable {
         var p0: Double
@@ -37,6 +40,7 @@ final class NullSink: Sink {}
 
 struct StageBenchmark {
     var input: String
+    var source: String?
     var threads: Int
     var runs: Int
 
@@ -66,6 +70,22 @@ struct StageBenchmark {
         case "labels":
             let summary = try Pipeline(options: options).run([.path(input)], sinks: [LabelCountsSink()])
             return (summary.bytes, summary.rows)
+        case "archive":
+            let out = NSTemporaryDirectory() + "skresults-bench-archive.zst"
+            defer { unlink(out) }
+            let summary = try Pipeline(options: options).run([.path(input)], sinks: [try ZstdArchiveSink(path: out)])
+            return (summary.bytes, summary.rows)
+        case "join", "process":
+            guard let source else {
+                throw NSError(domain: "skresults-bench", code: 64, userInfo: [NSLocalizedDescriptionKey: "stage \(stage) needs --source"])
+            }
+            let joined = NSTemporaryDirectory() + "skresults-bench-joined.jsonl"
+            let archive = NSTemporaryDirectory() + "skresults-bench-archive.zst"
+            defer { unlink(joined); unlink(archive) }
+            var sinks: [any Sink] = [try JoinSink(source: source, joinedPath: joined)]
+            if stage == "process" { sinks += [LabelCountsSink(), try ZstdArchiveSink(path: archive)] }
+            let summary = try Pipeline(options: options).run([.path(input)], sinks: sinks)
+            return (summary.bytes, summary.rows)
         default:
             throw NSError(domain: "skresults-bench", code: 64, userInfo: [NSLocalizedDescriptionKey: "unknown stage \(stage)"])
         }
@@ -79,18 +99,22 @@ struct StageBenchmark {
             var cpus: [Double] = []
             var bytes = 0
             var rows = 0
+            var allocations: [Double] = []
             for _ in 0..<runs {
                 let cpu0 = cpuTime()
+                let a0 = skresults_allocation_count()
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 (bytes, rows) = try runStage(stage)
                 walls.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                allocations.append(Double(skresults_allocation_count() - a0))
                 cpus.append(cpuTime() - cpu0)
             }
             results.append(StageResult(
                 stage: stage, threads: threads, bytes: bytes, rows: rows, runs: runs,
                 mbPerSecond: .init(walls.map { Double(bytes) / $0 / 1e6 }),
                 rowsPerSecond: .init(walls.map { Double(rows) / $0 }),
-                cpuSeconds: .init(cpus), wallSeconds: .init(walls), peakRSSMiB: peakRSSMiB()))
+                cpuSeconds: .init(cpus), wallSeconds: .init(walls), peakRSSMiB: peakRSSMiB(),
+                allocationsPerRow: StageResult.Stats(allocations).p50 / Double(max(rows, 1))))
         }
         if json {
             let encoder = JSONEncoder()
@@ -99,11 +123,12 @@ struct StageBenchmark {
             print()
             return
         }
-        print("stage     threads   MB/s p50 (p0–p100)        Mrows/s p50   CPU s p50   wall s p50   peak RSS")
+        print("stage     threads   MB/s p50 (p0–p100)        Mrows/s p50   CPU s p50   wall s p50   peak RSS    allocs/row")
         for r in results {
-            print(String(format: "%-9@ %7d   %7.0f (%5.0f–%5.0f)   %11.2f   %9.2f   %10.3f   %5.1f MiB",
+            print(String(format: "%-9@ %7d   %7.0f (%5.0f–%5.0f)   %11.2f   %9.2f   %10.3f   %5.1f MiB   %9.5f",
                          r.stage as NSString, r.threads, r.mbPerSecond.p50, r.mbPerSecond.p0, r.mbPerSecond.p100,
-                         r.rowsPerSecond.p50 / 1e6, r.cpuSeconds.p50, r.wallSeconds.p50, r.peakRSSMiB))
+                         r.rowsPerSecond.p50 / 1e6, r.cpuSeconds.p50, r.wallSeconds.p50, r.peakRSSMiB,
+                         r.allocationsPerRow))
         }
     }
 }

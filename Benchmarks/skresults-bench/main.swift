@@ -15,7 +15,7 @@ func parseSize(_ text: String) -> Int? {
 func usage() -> Never {
     FileHandle.standardError.write(Data("""
     Usage: skresults-bench generate --size SIZE --seed N OUT [--source SOURCE_OUT]
-           skresults-bench run --input FILE [--stages split,decode,labels] [--threads N] [--runs N] [--json]
+           skresults-bench run --input FILE [--stages split,decode,labels,archive,join,process] [--source SOURCE] [--threads N] [--runs N] [--json]
            skresults-bench codable FILE    (the JSONDecoder peer of the comparison)
 
     """.utf8))
@@ -47,8 +47,9 @@ case "run":
     let stages = (option("stages") ?? "split,decode,labels").split(separator: ",").map(String.init)
     let threads = option("threads").flatMap { Int($0) } ?? PipelineOptions.onlineCores
     let runs = option("runs").flatMap { Int($0) } ?? 5
+    let source = option("source")
     let json = args.contains("--json")
-    try StageBenchmark(input: input, threads: threads, runs: runs).run(stages: stages, json: json)
+    try StageBenchmark(input: input, source: source, threads: threads, runs: runs).run(stages: stages, json: json)
 case "codable":
     guard args.count == 1 else { usage() }
     try CodablePeer.run(path: args[0])

@@ -143,8 +143,8 @@ final class SourceIndex: @unchecked Sendable {
     private func insert(_ newEntry: Entry, scratch: inout [UInt8]) {
         var entry = newEntry
         entry.hash = withKey(entry, scratch: &scratch) { NameCounter.hash($0) }
-        let key: [UInt8] = withKey(entry, scratch: &scratch) { Array($0) }
-        if let existing = key.withUnsafeBytes({ find($0, hash: entry.hash, scratch: &scratch) }) {
+        var probeScratch: [UInt8] = []  // empty unless a candidate's key holds escapes
+        if let existing = withKey(entry, scratch: &scratch, { find($0, hash: entry.hash, scratch: &probeScratch) }) {
             entries[existing] = entry
             duplicateKeys += 1
             return
