@@ -96,7 +96,7 @@ struct RowDecoder: ~Copyable {
             return .failure(failure!)
         }
         var row = RowState()
-        actions.removeAll(keepingCapacity: true)
+        if !actions.isEmpty { actions.removeAll(keepingCapacity: true) }
         if decodeRowObject(&p, names: &names, namesStart: namesStart, row: &row) {
             skipWhitespace(&p)
             if p != end { _ = fail(.trailingCharacters, at: p) }
@@ -118,7 +118,7 @@ struct RowDecoder: ~Copyable {
         var fields = row.fields
         fields.labelCount = names.count &- namesStart
         fields.actionCount = actions.count
-        names.append(contentsOf: actions)
+        if !actions.isEmpty { names.append(contentsOf: actions) }
         fields.output = row.output == .object ? .object : (row.output == .null ? .null : .missing)
         fields.ignoredEntries = row.labelIgnored &+ row.actionIgnored
         return .success(fields)
@@ -155,7 +155,7 @@ struct RowDecoder: ~Copyable {
                 }
             case (0x7475_7074_756F, 6):  // "output"
                 if names.count > namesStart { names.removeSubrange(namesStart...) }
-                actions.removeAll(keepingCapacity: true)
+                if !actions.isEmpty { actions.removeAll(keepingCapacity: true) }
                 row.labelIgnored = 0
                 row.actionIgnored = 0
                 switch base[p] {
@@ -211,7 +211,7 @@ struct RowDecoder: ~Copyable {
                 // Swapped out so the list and `self` are not borrowed at once.
                 var list: [NameRef] = []
                 swap(&list, &actions)
-                list.removeAll(keepingCapacity: true)
+                if !list.isEmpty { list.removeAll(keepingCapacity: true) }
                 actionIgnored = 0
                 let ok = decodeNameList(&p, into: &list, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
                                         ignored: &actionIgnored)
