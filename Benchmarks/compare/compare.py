@@ -72,6 +72,40 @@ def svg_chart(rows, path):
         f.write("\n".join(parts) + "\n")
 
 
+def archive_comparison(path, size, runs, threads):
+    """zstd -3 on its own against `skresults process --archive` (labels + archive in one pass)."""
+    import tempfile
+    out = tempfile.mktemp(suffix=".zst")
+    commands = [
+        ("zstd -3 -T%d (compression alone)" % threads, ["sh", "-c", f"zstd -q -3 -T{threads} -f -c {path} > {out}"]),
+        ("skresults process --archive (labels + archive, level 3)",
+         [f"{BIN}/skresults", "process", "-q", "--format", "json", "--threads", str(threads), "--archive", out, path]),
+    ]
+    walls = {name: [] for name, _ in commands}
+    rss = {name: 0.0 for name, _ in commands}
+    sizes = {}
+    for _ in range(runs):
+        for name, command in commands:
+            wall, peak, _ = run_once(command)
+            walls[name].append(wall)
+            rss[name] = max(rss[name], peak)
+            sizes[name] = os.path.getsize(out)
+    check = subprocess.run(["sh", "-c", f"zstd -q -dc {out} | cmp -s - {path}"])
+    if check.returncode != 0:
+        raise SystemExit("the archive does not decompress to the input")
+    os.unlink(out)
+    base = statistics.median(walls[commands[0][0]])
+    lines = [f"Archiving the same file ({runs} runs each, interleaved); the archive decompresses with "
+             "`zstd -dc` to the input byte for byte.", "",
+             "| what | wall time, median (min–max) | MB/s | time ÷ zstd alone | output | peak RSS |",
+             "|---|---|---|---|---|---|"]
+    for name, _ in commands:
+        m = statistics.median(walls[name])
+        lines.append(f"| {name} | {m:.2f} s ({min(walls[name]):.2f}–{max(walls[name]):.2f}) | {size / m / 1e6:.0f} | "
+                     f"{m / base:.2f}× | {sizes[name] / 1e6:.1f} MB | {rss[name]:.0f} MiB |")
+    return lines
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -93,6 +127,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--simdjson-bin", required=True)
     ap.add_argument("--only", default="")
+    ap.add_argument("--archive-runs", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     args = ap.parse_args()
     size = os.path.getsize(args.file)
@@ -153,6 +188,8 @@ def main():
         table.append(f"| {r['name']} | {r['wall']:.2f} s ({r['lo']:.2f}–{r['hi']:.2f}) | {r['runs']} | "
                      f"{r['mbps']:.0f} | {r['ratio']:.2f}× | {r['rss']:.0f} MiB |")
     table += ["", "![throughput per tool](Benchmarks/results/throughput.svg)"]
+    if args.archive_runs > 0:
+        table += ["", *archive_comparison(args.file, size, args.archive_runs, args.threads)]
     section = "\n".join(table)
 
     begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("skresults labels")
 struct LabelsCommandTests {
-    @Test("the samples give their expected JSON exactly", arguments: ["results", "edge-cases"])
+    @Test("the samples give their expected JSON exactly", arguments: ["results", "edge-cases", "generated"])
     func samples(name: String) throws {
         let expected = try String(contentsOfFile: CLI.sample("\(name).expected.json"), encoding: .utf8)
         let r = try CLI.run(["labels", "--format", "json", CLI.sample("\(name).jsonl")])
