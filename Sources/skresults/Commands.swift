@@ -31,6 +31,15 @@ enum CommonOptions {
         OptionSpec(name: "quiet", short: "q", help: "Print no summary line or progress on stderr."),
     ]
 
+    /// The exit statuses of the commands that read results.
+    static let exitStatusHelp = """
+        EXIT STATUS:
+          0   success, even with rejected lines
+          1   an input or output could not be read or written
+          3   --strict and at least one line was rejected
+          64  usage error
+        """
+
     static func pipelineOptions(_ args: ParsedArguments) throws -> PipelineOptions {
         var options = PipelineOptions()
         if let n = try ArgumentParser.positiveInt(args.value("threads"), option: "threads") {
@@ -129,12 +138,7 @@ enum LabelsCommand {
             Every line is accounted for: lines = rows + blank + rejected. A rejected line never
             stops the run; it is counted and, with --rejects, kept byte for byte.
 
-            EXIT STATUS:
-              0   success, even with rejected lines
-              1   an input or output could not be read or written
-              3   --strict and at least one line was rejected
-              64  usage error
-            """)
+            """ + CommonOptions.exitStatusHelp)
     }
 
     static func run(_ argv: [String]) throws -> ExitCode {

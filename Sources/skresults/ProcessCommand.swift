@@ -127,12 +127,7 @@ enum ProcessCommand {
             place only when the run succeeds. If any output fails, the run stops, nothing partial is
             left under a final name, and the exit status is 1.
 
-            EXIT STATUS:
-              0   success, even with rejected lines
-              1   an input or output could not be read or written
-              3   --strict and at least one line was rejected
-              64  usage error
-            """)
+            """ + CommonOptions.exitStatusHelp)
     }
 
     static func run(_ argv: [String]) throws -> ExitCode {

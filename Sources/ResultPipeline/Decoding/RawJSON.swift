@@ -22,51 +22,6 @@ public enum RawJSON {
 }
 
 extension RowDecoder {
-    /// The raw value range of the last top-level member named `key` of the object `base[start..<end]`.
-    mutating func memberRange(named key: UnsafeRawBufferPointer, base: UnsafePointer<UInt8>, start: Int, end: Int)
-        -> Range<Int>?
-    {
-        self.base = base
-        self.lineStart = start
-        self.end = end
-        failure = nil
-        var p = start
-        skipWhitespace(&p)
-        guard p < end, base[p] == .openBrace else { return nil }
-        p &+= 1
-        skipWhitespace(&p)
-        var found: Range<Int>?
-        if p < end && base[p] == .closeBrace {
-            p &+= 1
-        } else {
-            while true {
-                guard scanKeyAndColon(&p), p < end else { return nil }
-                let raw = UnsafeRawBufferPointer(start: base + stringStart, count: stringEnd - stringStart)
-                var matches = !stringEscaped && raw.elementsEqual(key)
-                if stringEscaped {
-                    keyScratch.removeAll(keepingCapacity: true)
-                    JSONUnescape.append(raw, to: &keyScratch)
-                    matches = keyScratch.elementsEqual(key)
-                }
-                let valueStart = p
-                guard skipValue(&p, depth: 1) else { return nil }
-                if matches { found = valueStart..<p }
-                skipWhitespace(&p)
-                guard p < end else { return nil }
-                if base[p] == .comma {
-                    p &+= 1
-                    skipWhitespace(&p)
-                    continue
-                }
-                guard base[p] == .closeBrace else { return nil }
-                p &+= 1
-                break
-            }
-        }
-        skipWhitespace(&p)
-        return p == end ? found : nil
-    }
-
     /// The element ranges of the (already validated) array at `range`; nil when it is not an array.
     mutating func arrayElementRanges(base: UnsafePointer<UInt8>, range: Range<Int>) -> [Range<Int>]? {
         self.base = base

@@ -1,5 +1,5 @@
-// Finds one top-level member of a JSON object line, for reading keys out of the user's original
-// content (the join source). Validates the whole line like a row, but knows no schema.
+// Finds one top-level member of a JSON object line: keys out of the user's original content (the
+// join source), and arrays out of API answers. Validates the whole line like a row, but knows no schema.
 
 extension RowDecoder {
     /// Where a member's value sits in the line.
@@ -16,37 +16,44 @@ extension RowDecoder {
     mutating func member(named key: UnsafeRawBufferPointer, base: UnsafePointer<UInt8>, start: Int, end: Int)
         -> MemberValue?
     {
+        guard let range = memberRange(named: key, base: base, start: start, end: end) else { return nil }
+        let first = base[range.lowerBound]
+        if first == .quote {
+            var p = range.lowerBound
+            guard scanString(&p) else { return nil }
+            return MemberValue(start: stringStart, end: stringEnd, isString: true, escaped: stringEscaped)
+        }
+        if first == .minus || first.isDigit {
+            return MemberValue(start: range.lowerBound, end: range.upperBound, isString: false, escaped: false)
+        }
+        return nil
+    }
+
+    /// The raw value range of the last top-level member named `key` (compared after unescaping)
+    /// of the object `base[start..<end]`, which is validated whole; nil when it is not a valid
+    /// object or has no such member.
+    mutating func memberRange(named key: UnsafeRawBufferPointer, base: UnsafePointer<UInt8>, start: Int, end: Int)
+        -> Range<Int>?
+    {
         self.base = base
         self.lineStart = start
         self.end = end
-        self.failure = nil
+        failure = nil
         var p = start
         skipWhitespace(&p)
         guard p < end, base[p] == .openBrace else { return nil }
         p &+= 1
         skipWhitespace(&p)
-        var found: MemberValue?
+        var found: Range<Int>?
         if p < end && base[p] == .closeBrace {
             p &+= 1
         } else {
             while true {
                 guard scanKeyAndColon(&p), p < end else { return nil }
-                if keyMatches(key) {
-                    let c = base[p]
-                    if c == .quote {
-                        guard scanString(&p) else { return nil }
-                        found = MemberValue(start: stringStart, end: stringEnd, isString: true, escaped: stringEscaped)
-                    } else if c == .minus || c.isDigit {
-                        let s = p
-                        guard scanNumber(&p) else { return nil }
-                        found = MemberValue(start: s, end: p, isString: false, escaped: false)
-                    } else {
-                        guard skipValue(&p, depth: 1) else { return nil }
-                        found = nil
-                    }
-                } else {
-                    guard skipValue(&p, depth: 1) else { return nil }
-                }
+                let matches = keyMatches(key)
+                let valueStart = p
+                guard skipValue(&p, depth: 1) else { return nil }
+                if matches { found = valueStart..<p }
                 skipWhitespace(&p)
                 guard p < end else { return nil }
                 if base[p] == .comma {
