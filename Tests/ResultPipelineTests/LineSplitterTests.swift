@@ -1,6 +1,7 @@
 // The framing rules: line ends, CR, BOM, final line, blank lines, offsets, over-long lines, and
 // the same answers for every chunk size and read size.
 
+import Foundation
 import Testing
 @testable import ResultPipeline
 
@@ -106,5 +107,54 @@ struct LineSplitterTests {
         #expect(c.summary.rows == 2)
         #expect(c.labels == ["big": 1])
         #expect(c.rows[1].offset == line.utf8.count + 1)
+    }
+}
+
+@Suite("MappedSplitter")
+struct MappedSplitterTests {
+    func writeTemporary(_ bytes: [UInt8]) throws -> (TemporaryDirectory, String) {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/input.jsonl"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return (dir, path)
+    }
+
+    func both(_ bytes: [UInt8], chunkSize: Int, maxLineBytes: Int = 64 << 20) throws -> (Collected, Collected) {
+        let (dir, path) = try writeTemporary(bytes)
+        defer { _ = dir }
+        let mapped = try collect([.path(path)], threads: 2, chunkSize: chunkSize, maxLineBytes: maxLineBytes).comparable
+        let streamed = try collect([.bytes(bytes, name: path, maxReadSize: 5)], threads: 1, chunkSize: chunkSize,
+                                   maxLineBytes: maxLineBytes).comparable
+        return (mapped, streamed)
+    }
+
+    @Test("a mapped file gives the same lines, rows, rejects and offsets as a stream", arguments: 1...17)
+    func sameAsStream(chunkSize: Int) throws {
+        let (mapped, streamed) = try both(Array(LineSplitterTests.mixed.utf8), chunkSize: chunkSize)
+        #expect(mapped == streamed)
+        #expect(mapped.rows.first?.offset == 3)
+    }
+
+    @Test("over-long lines in a mapped file are rejected and kept byte for byte", arguments: [1, 7, 64, 100_000])
+    func overLong(chunkSize: Int) throws {
+        let long = "{\"id\":\"" + String(repeating: "x", count: 300) + "\"}"
+        let text = "{\"id\":\"a\"}\n" + long + "\r\n" + long + "\n{\"id\":\"b\"}\n" + long
+        let (mapped, streamed) = try both(Array(text.utf8), chunkSize: chunkSize, maxLineBytes: 100)
+        #expect(mapped == streamed)
+        #expect(mapped.rejects.count == 3 && mapped.rejects.allSatisfy { $0.raw == Array(long.utf8) })
+    }
+
+    @Test("a file that ends exactly on a page boundary without a newline")
+    func pageBoundary() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var text = ""
+        var i = 0
+        while text.utf8.count < 2 * page - 40 { text += "{\"id\":\"r\(i)\"}\n"; i += 1 }
+        let last = "{\"id\":\"" + String(repeating: "z", count: 2 * page - text.utf8.count - 9) + "\"}"
+        text += last
+        #expect(text.utf8.count == 2 * page)
+        let (mapped, streamed) = try both(Array(text.utf8), chunkSize: 1 << 16)
+        #expect(mapped == streamed)
+        #expect(mapped.rows.last?.raw == Array(last.utf8))
     }
 }

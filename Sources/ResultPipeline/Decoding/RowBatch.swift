@@ -60,7 +60,7 @@ public struct RowBatch {
                 let long = chunk.leadingLongLines[Int(record.longLine)]
                 line = RejectedLine(lineNumber: firstLineNumber + Int(record.lineIndex), offset: Int(long.offset),
                                     rejection: record.rejection, length: Int(long.length),
-                                    inChunk: nil, spool: long.spool)
+                                    inChunk: long.mapped, spool: long.spool)
             } else {
                 line = RejectedLine(lineNumber: firstLineNumber + Int(record.lineIndex),
                                     offset: offset + Int(record.lineStart),

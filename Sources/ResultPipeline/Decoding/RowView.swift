@@ -86,6 +86,7 @@ public struct RejectedLine {
     public let rejection: Rejection
     /// The line's length in bytes, without its terminator.
     public let length: Int
+    /// The bytes in the chunk, or in a mapped input.
     let inChunk: UnsafeRawBufferPointer?
     let spool: SpoolFile?
 
@@ -95,7 +96,16 @@ public struct RejectedLine {
 
     /// Calls `body` with the line's bytes, in one piece or (for an over-long line) several.
     public func forEachPiece(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        if let inChunk { return try body(inChunk) }
+        if let inChunk {
+            // A mapped over-long line is handed out a MiB at a time, like a spooled one.
+            var offset = 0
+            repeat {
+                let n = min(1 << 20, inChunk.count - offset)
+                try body(UnsafeRawBufferPointer(rebasing: inChunk[offset..<offset + n]))
+                offset += n
+            } while offset < inChunk.count
+            return
+        }
         try spool?.forEachPiece(body)
     }
 }

@@ -9,6 +9,8 @@ struct LongLine {
     var length: Int64
     /// Its bytes, spooled to an unlinked temporary file when rejects are kept.
     var spool: SpoolFile?
+    /// Its bytes in a mapped input.
+    var mapped: UnsafeRawBufferPointer?
 }
 
 /// One line-aligned piece of an input.
@@ -20,9 +22,14 @@ struct LongLine {
 final class Chunk: @unchecked Sendable {
     // safe to send: ownership passes between threads only through the pipeline's locked queues.
 
-    /// The bytes; `capacity` usable bytes plus `Chunk.padding` spare.
+    /// The bytes; `capacity` usable bytes plus `Chunk.padding` spare. Either the chunk's own
+    /// buffer, or (for a mapped input) a window of the mapping, which `mapping` keeps alive.
     private(set) var storage: UnsafeMutableRawPointer
     private(set) var capacity: Int
+    private var ownStorage: UnsafeMutableRawPointer
+    private var ownCapacity: Int
+    /// The mapped input `storage` points into, if any.
+    private(set) var mapping: MappedInput?
     /// First byte of line data (past a BOM at the start of an input).
     var start = 0
     /// One past the last byte of line data.
@@ -51,12 +58,32 @@ final class Chunk: @unchecked Sendable {
         precondition(capacity > 0)
         self.capacity = capacity
         self.storage = .allocate(byteCount: capacity + Chunk.padding, alignment: 16)
+        ownStorage = storage
+        ownCapacity = capacity
     }
 
-    deinit { storage.deallocate() }
+    deinit { ownStorage.deallocate() }
+
+    /// Points the chunk at `count` bytes of a mapped input instead of its own buffer.
+    func borrow(_ base: UnsafeMutableRawPointer, count: Int, from mapping: MappedInput) {
+        storage = base
+        capacity = count
+        self.mapping = mapping
+    }
+
+    /// Lets the kernel drop the mapped pages this chunk read, so resident memory stays flat.
+    func releaseMappedPages() {
+        guard let mapping, end > 0 else { return }
+        mapping.release(storage, count: end)
+    }
 
     /// Clears the framing fields for reuse; the storage stays.
     func resetFraming() {
+        if mapping != nil {
+            storage = ownStorage
+            capacity = ownCapacity
+            mapping = nil
+        }
         start = 0
         end = 0
         streamOffset = 0
@@ -67,13 +94,15 @@ final class Chunk: @unchecked Sendable {
 
     /// Replaces the storage by one of `newCapacity` bytes, keeping `storage[0..<end]`.
     func resize(to newCapacity: Int) {
-        precondition(newCapacity >= end && newCapacity > 0)
+        precondition(newCapacity >= end && newCapacity > 0 && mapping == nil)
         let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity + Chunk.padding, alignment: 16)
         // safe: end <= capacity and end <= newCapacity
         newStorage.copyMemory(from: storage, byteCount: end)
         storage.deallocate()
         storage = newStorage
         capacity = newCapacity
+        ownStorage = newStorage
+        ownCapacity = newCapacity
     }
 
     /// The line data as a buffer.

@@ -1,6 +1,15 @@
 // Turns a byte source into line-aligned chunks: reads into a chunk's buffer, cuts after the last `\n`,
 // and carries the partial line into the next chunk. Owns the BOM, over-long-line and final-line rules.
 
+/// Produces the line-aligned chunks of one input.
+protocol ChunkProducer {
+    /// Fills `chunk` with the next piece; false when the input is exhausted.
+    mutating func nextChunk(into chunk: Chunk) throws -> Bool
+    /// Input bytes consumed so far.
+    var streamOffset: Int64 { get }
+    mutating func close() throws
+}
+
 /// Reads one input and produces line-aligned chunks.
 ///
 /// Rules (see also `LineFraming`):
@@ -10,7 +19,7 @@
 ///   (the line, a `\r` and the `\n`); a longer line is streamed past (and spooled to disk when
 ///   rejects are kept) and recorded as a `LongLine`, never buffered whole;
 /// - the last chunk of the input holds whatever follows the last `\n`, which is a final line.
-struct LineSplitter {
+struct LineSplitter: ChunkProducer {
     private var source: any ByteSource
     /// Target size of a chunk's buffer.
     let chunkSize: Int

@@ -27,6 +27,8 @@ public struct PipelineOptions: Sendable {
     public var keepsLongLines: Bool = true
     /// Decompress zstd and gzip inputs, recognised by their first bytes.
     public var detectsCompression: Bool = true
+    /// Read plain regular files through a memory mapping instead of read(2).
+    public var mapsFiles: Bool = true
     /// Counters updated as chunks are committed, for progress displays.
     public var progress: PipelineProgress?
 
@@ -35,6 +37,22 @@ public struct PipelineOptions: Sendable {
     /// Cores online now, at least 1.
     public static var onlineCores: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+extension PipelineOptions {
+    /// How to cut one opened input into chunks: a mapping for a plain regular file, else reads
+    /// (through a decompressor when the first bytes say so).
+    func chunkProducer(for source: any ByteSource, name: String) throws -> any ChunkProducer {
+        if mapsFiles, let file = source as? FileDescriptorSource, let mapped = MappedInput(descriptor: file.descriptor) {
+            let prefix = UnsafeRawBufferPointer(start: mapped.base, count: min(4, mapped.size))
+            if !detectsCompression || CompressionFormat.detect(prefix) == .none {
+                return MappedSplitter(input: mapped, source: source, chunkSize: chunkSize, maxLineBytes: maxLineBytes)
+            }
+        }
+        var source = source
+        if detectsCompression { source = try Decompression.wrap(source, name: name).0 }
+        return LineSplitter(source: source, chunkSize: chunkSize, maxLineBytes: maxLineBytes, keepsLongLines: keepsLongLines)
     }
 }
 
@@ -141,14 +159,9 @@ public struct Pipeline: Sendable {
         var sequence = 0
         read: for (index, input) in inputs.enumerated() {
             if latch.hasFailed { break }
-            var splitter: LineSplitter
+            var splitter: any ChunkProducer
             do {
-                var source = try input.open()
-                if options.detectsCompression {
-                    source = try Decompression.wrap(source, name: input.name).0
-                }
-                splitter = LineSplitter(source: source, chunkSize: options.chunkSize,
-                                        maxLineBytes: options.maxLineBytes, keepsLongLines: options.keepsLongLines)
+                splitter = try options.chunkProducer(for: input.open(), name: input.name)
             } catch {
                 latch.record(error)
                 break
@@ -292,6 +305,7 @@ final class Committer: @unchecked Sendable {
         }
         while let chunk = current {
             commit(chunk)
+            chunk.releaseMappedPages()
             free.push(chunk)
             current = state.withLock { s in
                 s.next += 1
