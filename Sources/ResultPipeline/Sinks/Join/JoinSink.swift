@@ -78,7 +78,7 @@ public final class JoinSink: Sink {
             file.abort()
             throw error
         }
-        matchedBits = [UInt64](repeating: 0, count: (index.entries.count + 63) / 64)
+        matchedBits = [UInt64](repeating: 0, count: (index.entryCount + 63) / 64)
         stats.duplicateSourceKeys = index.duplicateKeys
         stats.invalidSourceRows = index.invalidRows
     }
@@ -121,7 +121,7 @@ public final class JoinSink: Sink {
         var fields: [CSVField] = []
         var line: [UInt8] = []
         stats.unmatchedSources = 0
-        for entry in 0..<index.entries.count where matchedBits[entry >> 6] & (1 << UInt64(entry & 63)) == 0 {
+        for entry in 0..<index.entryCount where matchedBits[entry >> 6] & (1 << UInt64(entry & 63)) == 0 {
             stats.unmatchedSources += 1
             if let unmatchedFile {
                 line.removeAll(keepingCapacity: true)

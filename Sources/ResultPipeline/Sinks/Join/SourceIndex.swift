@@ -33,8 +33,12 @@ final class SourceIndex: @unchecked Sendable {
     let path: String
     /// CSV column names, as JSON-escaped string bodies, in order.
     private(set) var columns: [[UInt8]] = []
-    private(set) var entries: [Entry] = []
-    private var slots: [Int32] = []
+    /// Entries and the open-addressing slots over them (entry index, or -1), in manually managed
+    /// memory: lookups run on every worker for every row, and array accesses through a class's
+    /// properties showed up in the join's profile as exclusivity checks.
+    private var entryStorage = UnsafeMutableBufferPointer<Entry>(start: nil, count: 0)
+    private(set) var entryCount = 0
+    private var slots = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
     /// Source rows whose key was seen before (the later one wins).
     private(set) var duplicateKeys = 0
     /// Source rows without a usable key (invalid JSON, not an object, no such key or column).
@@ -44,7 +48,9 @@ final class SourceIndex: @unchecked Sendable {
         self.path = path
         self.format = format
         file = try MappedFile(path: path)
-        slots = [Int32](repeating: -1, count: 1024)
+        slots = .allocate(capacity: 1024)
+        slots.initialize(repeating: -1)
+        entryStorage = .allocate(capacity: 1024)
         var keyBytes = Array(key.utf8)
         try keyBytes.withUnsafeBytes { keyBuffer in
             switch format {
@@ -54,6 +60,15 @@ final class SourceIndex: @unchecked Sendable {
         }
         keyBytes.removeAll()
     }
+
+    deinit {
+        slots.deallocate()
+        entryStorage.deallocate()
+    }
+
+    /// The entry at `index`.
+    @inline(__always)
+    func entry(_ index: Int) -> Entry { entryStorage[index] }
 
     private var bomLength: Int {
         file.count >= 3 && file.base[0] == 0xEF && file.base[1] == 0xBB && file.base[2] == 0xBF ? 3 : 0
@@ -145,23 +160,33 @@ final class SourceIndex: @unchecked Sendable {
         entry.hash = withKey(entry, scratch: &scratch) { NameCounter.hash($0) }
         var probeScratch: [UInt8] = []  // empty unless a candidate's key holds escapes
         if let existing = withKey(entry, scratch: &scratch, { find($0, hash: entry.hash, scratch: &probeScratch) }) {
-            entries[existing] = entry
+            entryStorage[existing] = entry
             duplicateKeys += 1
             return
         }
-        if (entries.count + 1) * 2 > slots.count { grow() }
+        if (entryCount + 1) * 2 > slots.count { growSlots() }
+        if entryCount == entryStorage.count {
+            let grown = UnsafeMutableBufferPointer<Entry>.allocate(capacity: entryStorage.count * 2)
+            _ = grown.initialize(fromContentsOf: entryStorage[0..<entryCount])
+            entryStorage.deallocate()
+            entryStorage = grown
+        }
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: entry.hash) & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = Int32(entries.count)
-        entries.append(entry)
+        slots[slot] = Int32(entryCount)
+        entryStorage[entryCount] = entry
+        entryCount += 1
     }
 
-    private func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (i, entry) in entries.enumerated() {
-            var slot = Int(truncatingIfNeeded: entry.hash) & mask
+    private func growSlots() {
+        let newCount = slots.count * 2
+        slots.deallocate()
+        slots = .allocate(capacity: newCount)
+        slots.initialize(repeating: -1)
+        let mask = newCount - 1
+        for i in 0..<entryCount {
+            var slot = Int(truncatingIfNeeded: entryStorage[i].hash) & mask
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(i)
         }
@@ -174,7 +199,7 @@ final class SourceIndex: @unchecked Sendable {
         while true {
             let index = Int(slots[slot])
             if index < 0 { return nil }
-            let entry = entries[index]
+            let entry = entryStorage[index]
             if entry.hash == hash {
                 let equal = withKey(entry, scratch: &scratch) { candidate in
                     candidate.count == key.count && (key.count == 0 || memcmpBytes(candidate.baseAddress!, key.baseAddress!, key.count))
@@ -188,7 +213,7 @@ final class SourceIndex: @unchecked Sendable {
     /// Appends the record of entry `index` as a JSON value: the JSONL line verbatim, or the CSV
     /// record as an object of strings.
     func appendRecord(_ index: Int, to out: inout [UInt8], scratch: inout [UInt8], fields: inout [CSVField]) {
-        let entry = entries[index]
+        let entry = entryStorage[index]
         let record = UnsafeRawBufferPointer(start: file.base + entry.recordStart, count: Int(entry.recordLength))
         switch format {
         case .jsonl:
