@@ -37,14 +37,9 @@ extension RowDecoder {
             let s = p
             guard skipValue(&p, depth: 1) else { return nil }
             elements.append(s..<p)
-            skipWhitespace(&p)
-            guard p < end else { return nil }
-            if base[p] == .comma {
-                p &+= 1
-                skipWhitespace(&p)
-                continue
-            }
-            break
+            let separator = nextSeparator(&p, close: .closeBracket)
+            if separator == .invalid { return nil }
+            if separator == .closed { break }
         }
         return elements
     }

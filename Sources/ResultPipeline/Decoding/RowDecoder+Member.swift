@@ -54,16 +54,9 @@ extension RowDecoder {
                 let valueStart = p
                 guard skipValue(&p, depth: 1) else { return nil }
                 if matches { found = valueStart..<p }
-                skipWhitespace(&p)
-                guard p < end else { return nil }
-                if base[p] == .comma {
-                    p &+= 1
-                    skipWhitespace(&p)
-                    continue
-                }
-                guard base[p] == .closeBrace else { return nil }
-                p &+= 1
-                break
+                let separator = nextSeparator(&p, close: .closeBrace)
+                if separator == .invalid { return nil }
+                if separator == .closed { break }
             }
         }
         skipWhitespace(&p)

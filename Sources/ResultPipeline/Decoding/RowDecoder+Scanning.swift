@@ -16,6 +16,31 @@ extension RowDecoder {
         while p < end && base[p].isJSONWhitespace { p &+= 1 }
     }
 
+    enum Separator { case next, closed, invalid }
+
+    /// After a member or element: steps over `,` and the whitespace after it (`.next`), or over
+    /// the container's closing byte (`.closed`). Compact input is the common case, so the byte
+    /// right at `p` is tried before any whitespace is skipped.
+    @inline(__always)
+    mutating func nextSeparator(_ p: inout Int, close: UInt8) -> Separator {
+        if p >= end || base[p] <= .space {
+            skipWhitespace(&p)
+            guard p < end else { _ = fail(.unexpectedEnd, at: p); return .invalid }
+        }
+        let c = base[p]
+        if c == .comma {
+            p &+= 1
+            skipWhitespace(&p)
+            return .next
+        }
+        if c == close {
+            p &+= 1
+            return .closed
+        }
+        _ = fail(close == .closeBrace ? .expectedCommaOrBrace : .expectedCommaOrBracket, at: p)
+        return .invalid
+    }
+
     /// Records a grammar failure at `p`; always returns false.
     @inline(never)
     mutating func fail(_ problem: SyntaxProblem, at p: Int) -> Bool {
@@ -164,9 +189,11 @@ extension RowDecoder {
         guard p < end else { return fail(.unexpectedEnd, at: p) }
         guard base[p] == .quote else { return fail(.expectedKey, at: p) }
         guard scanString(&p) else { return false }
-        skipWhitespace(&p)
-        guard p < end else { return fail(.unexpectedEnd, at: p) }
-        guard base[p] == .colon else { return fail(.expectedColon, at: p) }
+        if p >= end || base[p] != .colon {
+            skipWhitespace(&p)
+            guard p < end else { return fail(.unexpectedEnd, at: p) }
+            guard base[p] == .colon else { return fail(.expectedColon, at: p) }
+        }
         p &+= 1
         skipWhitespace(&p)
         return true
@@ -227,26 +254,13 @@ extension RowDecoder {
             // After a value: close finished containers, or move to the next element.
             while true {
                 if depth == baseDepth { return true }
-                skipWhitespace(&p)
-                guard p < end else { return fail(.unexpectedEnd, at: p) }
-                let c = base[p]
-                if isObject(atDepth: depth) {
-                    if c == .comma {
-                        p &+= 1
-                        skipWhitespace(&p)
-                        guard scanKeyAndColon(&p) else { return false }
-                        break
-                    }
-                    guard c == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
-                } else {
-                    if c == .comma {
-                        p &+= 1
-                        skipWhitespace(&p)
-                        break
-                    }
-                    guard c == .closeBracket else { return fail(.expectedCommaOrBracket, at: p) }
+                let object = isObject(atDepth: depth)
+                let separator = nextSeparator(&p, close: object ? .closeBrace : .closeBracket)
+                if separator == .invalid { return false }
+                if separator == .next {
+                    if object { guard scanKeyAndColon(&p) else { return false } }
+                    break
                 }
-                p &+= 1
                 depth &-= 1
             }
         }

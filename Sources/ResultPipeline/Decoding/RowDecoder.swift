@@ -174,16 +174,11 @@ struct RowDecoder: ~Copyable {
             default:
                 guard skipValue(&p, depth: 1) else { return false }
             }
-            skipWhitespace(&p)
-            guard p < end else { return fail(.unexpectedEnd, at: p) }
-            if base[p] == .comma {
-                p &+= 1
-                skipWhitespace(&p)
-                continue
+            switch nextSeparator(&p, close: .closeBrace) {
+            case .next: continue
+            case .closed: return true
+            case .invalid: return false
             }
-            guard base[p] == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
-            p &+= 1
-            return true
         }
     }
 
@@ -220,16 +215,11 @@ struct RowDecoder: ~Copyable {
             default:
                 guard skipValue(&p, depth: 2) else { return false }
             }
-            skipWhitespace(&p)
-            guard p < end else { return fail(.unexpectedEnd, at: p) }
-            if base[p] == .comma {
-                p &+= 1
-                skipWhitespace(&p)
-                continue
+            switch nextSeparator(&p, close: .closeBrace) {
+            case .next: continue
+            case .closed: return true
+            case .invalid: return false
             }
-            guard base[p] == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
-            p &+= 1
-            return true
         }
     }
 
@@ -272,16 +262,11 @@ struct RowDecoder: ~Copyable {
                 guard skipValue(&p, depth: 3) else { return false }
                 ignored &+= 1
             }
-            skipWhitespace(&p)
-            guard p < end else { return fail(.unexpectedEnd, at: p) }
-            if base[p] == .comma {
-                p &+= 1
-                skipWhitespace(&p)
-                continue
+            switch nextSeparator(&p, close: .closeBracket) {
+            case .next: continue
+            case .closed: return true
+            case .invalid: return false
             }
-            guard base[p] == .closeBracket else { return fail(.expectedCommaOrBracket, at: p) }
-            p &+= 1
-            return true
         }
     }
 
@@ -313,16 +298,11 @@ struct RowDecoder: ~Copyable {
             } else {
                 guard skipValue(&p, depth: 4) else { return false }
             }
-            skipWhitespace(&p)
-            guard p < end else { return fail(.unexpectedEnd, at: p) }
-            if base[p] == .comma {
-                p &+= 1
-                skipWhitespace(&p)
-                continue
+            switch nextSeparator(&p, close: .closeBrace) {
+            case .next: continue
+            case .closed: return true
+            case .invalid: return false
             }
-            guard base[p] == .closeBrace else { return fail(.expectedCommaOrBrace, at: p) }
-            p &+= 1
-            return true
         }
     }
 
