@@ -104,3 +104,28 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
     func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path).sorted() }
 }
+
+@Suite("JoinSink")
+struct JoinSinkTests {
+    @Test("a source indexed in parallel blocks still lets the last duplicate key win")
+    func duplicatesAcrossBlocks() throws {
+        let dir = try TemporaryDirectory()
+        // Over 4 MiB, so the source is keyed in several blocks at once.
+        var source = "{\"id\":\"k0\",\"v\":\"first\"}\n"
+        for i in 0..<60_000 { source += "{\"id\":\"s\(i)\",\"pad\":\"\(String(repeating: "p", count: 60))\"}\n" }
+        source += "{\"id\":\"k0\",\"v\":\"last\"}\n{\"id\":\"s7\",\"v\":\"later\"}\n"
+        #expect(source.utf8.count > 4 << 20)
+        try source.write(toFile: dir.path + "/src.jsonl", atomically: false, encoding: .utf8)
+        let join = try JoinSink(source: dir.path + "/src.jsonl", joinedPath: dir.path + "/out.jsonl")
+        let results = "{\"id\":\"k0\"}\n{\"id\":\"s7\"}\n{\"id\":\"s59999\"}\n{\"id\":\"nope\"}\n"
+        _ = try Pipeline().run([.bytes(Array(results.utf8))], sinks: [join])
+        let out = try String(contentsOfFile: dir.path + "/out.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(out.count == 4)
+        #expect(out[0].hasSuffix(#""source":{"id":"k0","v":"last"}}"#))
+        #expect(out[1].hasSuffix(#""source":{"id":"s7","v":"later"}}"#))
+        #expect(out[2].contains(#""source":{"id":"s59999","#))
+        #expect(out[3].hasSuffix(#""source":null}"#))
+        #expect(join.stats == JoinStats(matched: 3, unmatchedResults: 1, unmatchedSources: 59_998,
+                                        duplicateSourceKeys: 2, duplicateResultIDs: 0, invalidSourceRows: 0))
+    }
+}

@@ -3,6 +3,8 @@
 // per source row one `Entry` (32 bytes) and two 4-byte slots of the open-addressing table
 // (kept at most half full), 40 bytes in all, plus the mapped file, which the kernel pages.
 
+import Dispatch
+
 /// Which format the source file is in.
 public enum SourceFormat: String, Sendable {
     case jsonl, csv
@@ -74,27 +76,34 @@ final class SourceIndex: @unchecked Sendable {
         file.count >= 3 && file.base[0] == 0xEF && file.base[1] == 0xBB && file.base[2] == 0xBF ? 3 : 0
     }
 
+    /// Keys of JSONL lines are found in parallel, a wave of blocks at a time (one per core), then
+    /// inserted in file order so that the later of two duplicate keys wins.
     private func indexJSONL(key: UnsafeRawBufferPointer) {
-        var decoder = RowDecoder()
+        let shared = SharedBytes(base: file.base, key: key)
+        let blockSize = 4 << 20
+        let blocks = (0..<max(1, PipelineOptions.onlineCores)).map { _ in KeyBlock() }
         var scratch: [UInt8] = []
-        let base = file.base
         var p = bomLength
         while p < file.count {
-            let newline = ByteScan.firstIndex(of: .newline, in: UnsafeRawPointer(base), from: p, to: file.count) ?? file.count
-            var lineEnd = newline
-            if newline < file.count && lineEnd > p && base[lineEnd - 1] == .carriageReturn { lineEnd -= 1 }
-            var blank = true
-            for i in p..<lineEnd where !base[i].isJSONWhitespace { blank = false; break }
-            if !blank {
-                if let value = decoder.member(named: key, base: base, start: p, end: lineEnd) {
-                    insert(Entry(hash: 0, recordStart: p, recordLength: Int32(lineEnd - p),
-                                 keyStart: Int32(value.start - p), keyLength: Int32(value.end - value.start),
-                                 keyNeedsDecoding: value.escaped), scratch: &scratch)
-                } else {
-                    invalidRows += 1
+            var count = 0
+            while count < blocks.count && p < file.count {
+                var end = min(file.count, p + blockSize)
+                if end < file.count {
+                    end = (ByteScan.firstIndex(of: .newline, in: UnsafeRawPointer(file.base), from: end - 1, to: file.count)
+                        .map { $0 + 1 }) ?? file.count
                 }
+                blocks[count].start = p
+                blocks[count].end = end
+                count += 1
+                p = end
             }
-            p = newline + 1
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                blocks[i].findKeys(base: shared.base, key: shared.key)
+            }
+            for block in blocks[0..<count] {
+                invalidRows += block.invalid
+                for entry in block.entries { insert(entry, hashed: true, scratch: &scratch) }
+            }
         }
     }
 
@@ -155,9 +164,9 @@ final class SourceIndex: @unchecked Sendable {
         return scratch.withUnsafeBytes(body)
     }
 
-    private func insert(_ newEntry: Entry, scratch: inout [UInt8]) {
+    private func insert(_ newEntry: Entry, hashed: Bool = false, scratch: inout [UInt8]) {
         var entry = newEntry
-        entry.hash = withKey(entry, scratch: &scratch) { NameCounter.hash($0) }
+        if !hashed { entry.hash = withKey(entry, scratch: &scratch) { NameCounter.hash($0) } }
         var probeScratch: [UInt8] = []  // empty unless a candidate's key holds escapes
         if let existing = withKey(entry, scratch: &scratch, { find($0, hash: entry.hash, scratch: &probeScratch) }) {
             entryStorage[existing] = entry
@@ -232,6 +241,58 @@ final class SourceIndex: @unchecked Sendable {
                 scratch.withUnsafeBytes { JSONText.appendString($0, to: &out) }
             }
             out.append(.closeBrace)
+        }
+    }
+}
+
+/// The mapped source and the key, shared read-only by the key-finding threads.
+private struct SharedBytes: @unchecked Sendable {
+    // safe to send: both are read-only while the threads run.
+    let base: UnsafePointer<UInt8>
+    let key: UnsafeRawBufferPointer
+}
+
+/// One block of JSONL source lines and the entries found in it.
+private final class KeyBlock: @unchecked Sendable {
+    // safe to send: filled by one concurrentPerform iteration, read by the caller after the wave.
+    var start = 0
+    var end = 0
+    var entries: [SourceIndex.Entry] = []
+    var invalid = 0
+    private var scratch: [UInt8] = []
+
+    /// Finds the key of every line in `start..<end`, with its hash, in order.
+    func findKeys(base: UnsafePointer<UInt8>, key: UnsafeRawBufferPointer) {
+        entries.removeAll(keepingCapacity: true)
+        invalid = 0
+        var decoder = RowDecoder()
+        var p = start
+        while p < end {
+            let newline = ByteScan.firstIndex(of: .newline, in: UnsafeRawPointer(base), from: p, to: end) ?? end
+            var lineEnd = newline
+            if newline < end && lineEnd > p && base[lineEnd - 1] == .carriageReturn { lineEnd -= 1 }
+            var blank = true
+            for i in p..<lineEnd where !base[i].isJSONWhitespace { blank = false; break }
+            if !blank {
+                if let value = decoder.member(named: key, base: base, start: p, end: lineEnd) {
+                    let raw = UnsafeRawBufferPointer(start: base + value.start, count: value.end - value.start)
+                    let hash: UInt64
+                    if value.escaped {
+                        scratch.removeAll(keepingCapacity: true)
+                        JSONUnescape.append(raw, to: &scratch)
+                        hash = scratch.withUnsafeBytes { NameCounter.hash($0) }
+                    } else {
+                        hash = NameCounter.hash(raw)
+                    }
+                    entries.append(SourceIndex.Entry(
+                        hash: hash, recordStart: p, recordLength: Int32(lineEnd - p),
+                        keyStart: Int32(value.start - p), keyLength: Int32(value.end - value.start),
+                        keyNeedsDecoding: value.escaped))
+                } else {
+                    invalid += 1
+                }
+            }
+            p = newline + 1
         }
     }
 }
