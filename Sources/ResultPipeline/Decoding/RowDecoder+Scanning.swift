@@ -6,9 +6,6 @@
 
 extension RowDecoder {
     @inline(__always)
-    func byte(_ p: Int) -> UInt8 { base[p] }
-
-    @inline(__always)
     func skipWhitespace(_ p: inout Int) {
         // Most rows are compact: one compare settles the common case, since every JSON
         // whitespace byte is <= 0x20 (measured: this line was the costliest in the decoder).

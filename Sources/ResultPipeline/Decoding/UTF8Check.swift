@@ -1,5 +1,5 @@
 // UTF-8 validation (RFC 3629) over raw bytes: the sequence check the string scanner calls on its
-// slow path, and a whole-buffer check used when deciding how to keep a rejected line.
+// slow path, and a streaming check used when deciding how to keep a rejected line.
 
 enum UTF8Check {
     /// Length of the valid multi-byte sequence at `p`, or 0 when it is invalid or cut off by `end`.
@@ -27,24 +27,6 @@ enum UTF8Check {
         default:
             return 0
         }
-    }
-
-    /// Whether all of `bytes` is valid UTF-8.
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let raw = bytes.baseAddress else { return true }
-        let base = raw.assumingMemoryBound(to: UInt8.self)
-        let end = bytes.count
-        var p = 0
-        while p < end {
-            if base[p] < 0x80 {
-                p &+= 1
-                continue
-            }
-            let n = sequenceLength(base, at: p, end: end)
-            if n == 0 { return false }
-            p &+= n
-        }
-        return true
     }
 
     /// Validates a stream in pieces: holds back a sequence cut off at the end of a piece.

@@ -16,7 +16,7 @@ struct LongLine {
 /// One line-aligned piece of an input.
 ///
 /// Invariants: `start <= end <= capacity`; `storage[start..<end]` holds whole lines only (the last
-/// may lack its `\n` only when `endsInput`); `leadingLongLines` precede those bytes in the input.
+/// may lack its `\n` only in the input's last chunk); `leadingLongLines` precede those bytes in the input.
 /// A chunk is owned by exactly one stage at a time: the splitter fills it, one worker decodes it,
 /// the committer hands it to the sinks, and it returns to the pool.
 final class Chunk: @unchecked Sendable {
@@ -40,8 +40,6 @@ final class Chunk: @unchecked Sendable {
     var input = 0
     /// Whether this is the first chunk of its input (line numbers restart).
     var startsInput = false
-    /// Whether the input ends with this chunk.
-    var endsInput = false
     /// Order of the chunk in the run.
     var sequence = 0
     /// Lines too long to buffer, which come before `storage[start..<end]`.
@@ -88,7 +86,6 @@ final class Chunk: @unchecked Sendable {
         end = 0
         streamOffset = 0
         startsInput = false
-        endsInput = false
         leadingLongLines.removeAll(keepingCapacity: true)
     }
 

@@ -91,7 +91,6 @@ struct LineSplitter: ChunkProducer {
             }
             if sawEnd {
                 finished = true
-                chunk.endsInput = true
                 return true
             }
             // The buffer is full. Cut after its last line end, if it has one.

@@ -106,7 +106,6 @@ struct MappedSplitter: ChunkProducer {
         chunk.start = 0
         chunk.end = cut - start
         chunk.streamOffset = Int64(start)
-        chunk.endsInput = cut == size
         position = cut
         return true
     }
