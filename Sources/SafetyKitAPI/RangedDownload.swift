@@ -22,6 +22,8 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
     private var currentRemaining: Int64 = 0
     private var next: HTTPResponseStream?
     private var log: (@Sendable (String) -> Void)?
+    /// Consecutive pieces that broke off before their end.
+    private var brokenPieces = 0
 
     /// The URL with its query redacted.
     public var displayURL: String { redactURL(url.absoluteString) }
@@ -113,7 +115,15 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
             if next == nil, let total, offset + currentRemaining < total, currentRemaining != .max {
                 next = try fetch(from: offset + currentRemaining)
             }
-            let n = try stream.read(into: buffer)
+            let n: Int
+            do {
+                n = try stream.read(into: buffer)
+            } catch where currentRemaining != .max && total != nil {
+                // The connection broke mid-piece: ask again from the byte reached.
+                try resume(after: error)
+                continue
+            }
+            brokenPieces = 0
             if n > 0 {
                 offset += Int64(n)
                 if currentRemaining != .max { currentRemaining -= Int64(n) }
@@ -132,6 +142,20 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
             next = nil
             currentRemaining = expectedLength(from: offset)
         }
+    }
+
+    /// Re-requests the rest of the file from `offset` after a broken piece, with backoff.
+    private func resume(after error: any Error) throws {
+        brokenPieces += 1
+        guard brokenPieces < retry.maxAttempts else {
+            throw APIError(.gaveUp, message: "download of \(displayURL) broke off at byte \(offset) \(brokenPieces) times: \(error)")
+        }
+        try? current?.close()
+        try? next?.close()
+        next = nil
+        sleepBeforeRetry(brokenPieces, "download broke off at byte \(offset) (\(error))")
+        current = try fetch(from: offset)
+        currentRemaining = expectedLength(from: offset)
     }
 
     public func close() throws {

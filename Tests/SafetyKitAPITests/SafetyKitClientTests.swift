@@ -199,7 +199,7 @@ struct SafetyKitClientTests {
         #expect(error?.message.contains("sig=") == false)
     }
 
-    @Test("ranged pieces survive a URL refused mid-file; a server without Range support streams whole",
+    @Test("ranged pieces survive a URL refused mid-file and a connection cut mid-piece; a server without Range support streams whole",
           arguments: [false, true])
     func rangedDownload(noRanges: Bool) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ranged-\(UUID().uuidString)")
@@ -209,7 +209,8 @@ struct SafetyKitClientTests {
         let file = dir.appendingPathComponent("blob")
         try Data(bytes).write(to: file)
         let api = try FakeAPI(scenario: ["key": "sk_test", "requests": [:], "files": [
-            "blob": ["path": file.path, "no_ranges": noRanges, "refuse_requests": noRanges ? [] : [3], "refuse_code": 403]]])
+            "blob": ["path": file.path, "no_ranges": noRanges, "refuse_requests": noRanges ? [] : [3], "refuse_code": 403,
+                     "cut_requests": noRanges ? [] : [6], "cut_after": 30_000]]])
         let refreshed = Mutex(0)
         let download = try RangedDownload(url: URL(string: "\(api.base)/files/blob?sig=1")!, pieceSize: 100_000,
                                           clock: RecordingClock().clock, refresh: {
@@ -225,7 +226,8 @@ struct SafetyKitClientTests {
         }
         #expect(received == bytes)
         let fileRequests = api.requests().filter { $0.path == "/files/blob" }
-        #expect(fileRequests.count == (noRanges ? 1 : 12))  // 11 pieces, one asked twice
+        // 11 pieces; one refused and asked again, one cut off after 30,000 bytes and resumed from there.
+        #expect(fileRequests.count == (noRanges ? 1 : 13))
         #expect(refreshed.withLock { $0 } == (noRanges ? 0 : 1))
         if !noRanges { #expect(fileRequests.last?.query == "sig=2") }
     }

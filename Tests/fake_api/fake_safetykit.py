@@ -12,7 +12,8 @@ download-url endpoint give, in order (the last one repeats), and which files /fi
                           "download_url": [...]}},
   "files": {"NAME": {"path": "...", "chunk": 65536, "delay": 0.0, "refuse_first": 0, "refuse_code": 403,
                      "no_ranges": false, "refuse_requests": [2]}}
-refuse_requests lists which requests for the file (counting from 0) are refused.
+refuse_requests lists which requests for the file (counting from 0) are refused; cut_requests,
+which are cut off after cut_after body bytes.
 Files honour "Range: bytes=a-b" (206 with Content-Range) unless no_ranges is set.
 }
 Strings in bodies may contain {base}, replaced with http://127.0.0.1:PORT.
@@ -127,6 +128,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         chunk, delay = spec.get("chunk", 65536), spec.get("delay", 0.0)
+        if number in spec.get("cut_requests", []):
+            # Send part of the body, then drop the connection without finishing the chunked stream.
+            part = data[:spec.get("cut_after", len(data) // 2)]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         for i in range(0, len(data), chunk):
             piece = data[i:i + chunk]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
