@@ -207,6 +207,17 @@ extension RowDecoder {
         if object { kinds[depth &>> 6] |= bit } else { kinds[depth &>> 6] &= ~bit }
     }
 
+    /// `skipValue` with strings and numbers handled inline: most members the schema ignores are
+    /// scalars, and a call per member showed in the profile. `p < end` on entry.
+    @inline(__always)
+    mutating func skipMember(_ p: inout Int, depth: Int) -> Bool {
+        switch base[p] {
+        case .quote: return scanString(&p)
+        case .minus, .zero ... .nine: return scanNumber(&p)
+        default: return skipValue(&p, depth: depth)
+        }
+    }
+
     /// Validates the value at `p` (whitespace already skipped), which sits inside a container at
     /// `baseDepth`. Iterative, so nesting costs one bit of `kinds` per level, never stack.
     mutating func skipValue(_ p: inout Int, depth baseDepth: Int) -> Bool {

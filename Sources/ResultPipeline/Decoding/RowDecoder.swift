@@ -172,7 +172,7 @@ struct RowDecoder: ~Copyable {
                     row.output = .invalid
                 }
             default:
-                guard skipValue(&p, depth: 1) else { return false }
+                guard skipMember(&p, depth: 1) else { return false }
             }
             switch nextSeparator(&p, close: .closeBrace) {
             case .next: continue
@@ -213,7 +213,7 @@ struct RowDecoder: ~Copyable {
                 actions = list
                 guard ok else { return false }
             default:
-                guard skipValue(&p, depth: 2) else { return false }
+                guard skipMember(&p, depth: 2) else { return false }
             }
             switch nextSeparator(&p, close: .closeBrace) {
             case .next: continue
@@ -296,7 +296,7 @@ struct RowDecoder: ~Copyable {
                     name = nil
                 }
             } else {
-                guard skipValue(&p, depth: 4) else { return false }
+                guard skipMember(&p, depth: 4) else { return false }
             }
             switch nextSeparator(&p, close: .closeBrace) {
             case .next: continue
