@@ -1,6 +1,6 @@
 // Turns a succeeded request into a pipeline input: inline `data` as JSONL bytes, or the result
-// file streamed from `data_url`, asking for a fresh URL (at most twice) when the one in hand has
-// expired or is refused.
+// file streamed from `data_url`, re-polling for a fresh URL (at most twice) when the one in hand
+// has expired or is refused.
 
 import Foundation
 import ResultPipeline
@@ -67,9 +67,12 @@ public final class ResultFetch: @unchecked Sendable {
         }
         refreshes += 1
         log?("the download URL \(why); asking for a fresh one (\(refreshes) of \(maxRefreshes))")
-        status = try client.downloadURL(namespace: namespace, request: request)
-        if status.dataURL == nil {
-            throw APIError(.staleURL, message: "the download-url endpoint gave no data_url for request \(request)")
+        // Re-poll the status; when that answer carries no URL, ask the download-url endpoint.
+        var fresh = try client.status(namespace: namespace, request: request)
+        if fresh.dataURL == nil { fresh = try client.downloadURL(namespace: namespace, request: request) }
+        guard fresh.dataURL != nil else {
+            throw APIError(.staleURL, message: "no fresh data_url was given for request \(request)")
         }
+        status = fresh
     }
 }

@@ -116,8 +116,7 @@ public final class SafetyKitClient: @unchecked Sendable {
             default:
                 break
             }
-            let text = String(decoding: answer.body.prefix(4096), as: UTF8.self)
-            if what == "status" && !RetryPolicy.isRetryable(code) && text.contains("download-url") {
+            if what == "status" && !RetryPolicy.isRetryable(code) && SafetyKitClient.pointsToDownloadURL(code, answer.body) {
                 throw TooLargeForInline(statusCode: code)
             }
             if RetryPolicy.isRetryable(code) {
@@ -134,6 +133,15 @@ public final class SafetyKitClient: @unchecked Sendable {
             throw APIError(.http, statusCode: code,
                            message: "the \(what) call answered HTTP \(code): \(APIError.bodyPrefix(answer.body))")
         }
+    }
+
+    /// Whether an error answer of the status endpoint says the results are too large to inline:
+    /// 413, or a body that points to the download-url endpoint or speaks of the size limit.
+    static func pointsToDownloadURL(_ code: Int, _ body: [UInt8]) -> Bool {
+        if code == 413 { return true }
+        let text = String(decoding: body.prefix(4096), as: UTF8.self).lowercased()
+        return text.contains("download-url") || text.contains("download_url") || text.contains("too large")
+            || text.contains("5 mib") || text.contains("5mib") || text.contains("5 mb")
     }
 
     /// Keeps status calls at least `retry.minimumSpacing` apart.

@@ -132,6 +132,13 @@ struct SafetyKitClientTests {
         #expect(api.requests().map(\.path) == ["/v1/data/products/requests/req", "/v1/data/products/requests/req/results/download-url"])
     }
 
+    @Test("the too-large answer is recognised in its likely forms", arguments: [
+        (413, "{}", true), (400, #"{"error":"use GET …/results/download-url"}"#, true),
+        (422, #"{"message":"Response too large for inline data"}"#, true), (400, #"{"error":"bad namespace"}"#, false)])
+    func tooLargeForms(code: Int, body: String, expected: Bool) {
+        #expect(SafetyKitClient.pointsToDownloadURL(code, Array(body.utf8)) == expected)
+    }
+
     @Test("polling gives up at the timeout")
     func timeout() throws {
         let api = try FakeAPI(scenario: ["key": "sk_test", "files": [:], "requests": ["products/req": [
@@ -170,7 +177,7 @@ struct SafetyKitClientTests {
         #expect(fetch.expectedCount == 30_000)
     }
 
-    @Test("an expired URL and a refused download each get a fresh URL, at most twice")
+    @Test("an expired URL and a refused download each re-poll for a fresh URL, at most twice")
     func staleURLs() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stale-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -181,9 +188,10 @@ struct SafetyKitClientTests {
                                 "data_expires_at": "2099-01-01T00:00:00Z"])
         let api = try FakeAPI(scenario: ["key": "sk_test", "files": ["r": ["path": file.path, "refuse_first": 1, "refuse_code": 410],
                                                                      "never": ["path": file.path, "refuse_first": 100]],
-                                         "requests": ["products/req": ["status": [], "download_url": [fresh]],
-                                                      "products/dead": ["status": [], "download_url": [
-                                                        FakeAPI.ok(["status": "succeeded", "data_url": "{base}/files/never?sig=x"])]]]])
+                                         "requests": ["products/req": ["status": [fresh], "download_url": []],
+                                                      "products/dead": ["status": [
+                                                        FakeAPI.ok(["status": "succeeded", "data_url": "{base}/files/never?sig=x"])],
+                                                                        "download_url": []]]])
         // Expired by its date: refreshed before any download; then the first download answers 410: refreshed again.
         let expired = RequestStatus.decode(Array(#"{"status":"succeeded","data_url":"\#(api.base)/files/r?sig=old","data_count":2,"data_expires_at":"2001-01-01T00:00:00Z"}"#.utf8))!
         let fetch = ResultFetch(client: makeClient(api), namespace: "products", request: "req", status: expired)
