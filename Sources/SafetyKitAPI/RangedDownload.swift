@@ -79,7 +79,7 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
                 return stream
             }
             if code == 200 && start == 0 { return stream }
-            if code == 416 && start == 0 { return stream }
+            if code == 416 { return stream }  // past the end: the caller ends the file there
             let body = (try? stream.readAll()) ?? []
             try? stream.close()
             if code == 403 || code == 410 {
@@ -134,6 +134,20 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
             }
             try? stream.close()
             if currentRemaining == .max { current = nil; return 0 }  // whole-body response finished
+            if total == nil {
+                // A server that did not say the file's size: a short piece, or a 416 for the
+                // next one, is the end.
+                if currentRemaining > 0 { current = nil; return 0 }
+                let following = try fetch(from: offset)
+                if following.statusCode == 416 {
+                    try? following.close()
+                    current = nil
+                    return 0
+                }
+                current = following
+                currentRemaining = Int64(pieceSize)
+                continue
+            }
             if currentRemaining > 0 {
                 throw APIError(.gaveUp, message: "download of \(displayURL) ended early at byte \(offset) of \(total.map(String.init) ?? "?")")
             }

@@ -240,6 +240,28 @@ struct SafetyKitClientTests {
         if !noRanges { #expect(fileRequests.last?.query == "sig=2") }
     }
 
+    @Test("a server that answers ranges without saying the size still gives the whole file", arguments: [100_000, 333_334])
+    func rangesWithoutSize(pieceSize: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nosize-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<1_000_002).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let file = dir.appendingPathComponent("blob")
+        try Data(bytes).write(to: file)
+        let api = try FakeAPI(scenario: ["key": "sk_test", "requests": [:], "files": [
+            "blob": ["path": file.path, "no_content_range": true]]])
+        let download = try RangedDownload(url: URL(string: "\(api.base)/files/blob?sig=1")!, pieceSize: pieceSize,
+                                          clock: RecordingClock().clock)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try download.read(into: $0) }
+            if n == 0 { break }
+            received += buffer[0..<n]
+        }
+        #expect(received == bytes)
+    }
+
     @Test("inline data keeps each result's exact bytes")
     func inlineBytes() {
         let body = Array(#"{"status":"succeeded","data":[ {"id":"a","output":{"labels":["\u0078"]}} , {"id":"b"} ]}"#.utf8)

@@ -11,7 +11,7 @@ download-url endpoint give, in order (the last one repeats), and which files /fi
   "requests": {"ns/req": {"status": [{"code": 200, "headers": {}, "body": {...} or "raw text"}],
                           "download_url": [...]}},
   "files": {"NAME": {"path": "...", "chunk": 65536, "delay": 0.0, "refuse_first": 0, "refuse_code": 403,
-                     "no_ranges": false, "refuse_requests": [2]}}
+                     "no_ranges": false, "no_content_range": false, "refuse_requests": [2]}}
 refuse_requests lists which requests for the file (counting from 0) are refused; cut_requests,
 which are cut off after cut_after body bytes.
 Files honour "Range: bytes=a-b" (206 with Content-Range) unless no_ranges is set.
@@ -120,7 +120,8 @@ class Handler(BaseHTTPRequestHandler):
             if first >= len(data):
                 return self.send(416, "", {"Content-Range": "bytes */%d" % len(data)})
             self.send_response(206)
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(data)))
+            if not spec.get("no_content_range"):
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(data)))
             data = data[first:last + 1]
         else:
             self.send_response(200)
