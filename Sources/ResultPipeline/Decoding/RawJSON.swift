@@ -9,7 +9,7 @@ public enum RawJSON {
         var padded = document
         padded.append(contentsOf: repeatElement(0, count: Chunk.padding))
         var decoder = RowDecoder()
-        var keyBytes = Array(key.utf8)
+        let keyBytes = Array(key.utf8)
         return padded.withUnsafeBufferPointer { buffer -> [ArraySlice<UInt8>]? in
             keyBytes.withUnsafeBytes { keyBuffer -> [ArraySlice<UInt8>]? in
                 guard let range = decoder.memberRange(named: keyBuffer, base: buffer.baseAddress!, start: 0,
