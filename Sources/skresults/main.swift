@@ -6,6 +6,7 @@ import ResultPipeline
 import SafetyKitAPI
 
 signal(SIGPIPE, SIG_IGN)
+TemporaryFiles.removeOnTerminatingSignals()
 
 struct CommandEntry: Sendable {
     var name: String

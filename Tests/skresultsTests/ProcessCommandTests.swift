@@ -199,6 +199,39 @@ struct ProcessCommandTests {
         #expect(try dir.entries() == [])
     }
 
+    @Test("stopped by a signal mid-run, it removes its temporary files and exits 128 + the signal",
+          arguments: [SIGINT, SIGTERM])
+    func interrupted(signal: Int32) throws {
+        let dir = try Scratch()
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["process", "-q", "--archive", dir.path("a.zst"), "--rejects", dir.path("r.jsonl")]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Some rows, then silence: the run waits for more input with its outputs open.
+        input.fileHandleForWriting.write(Data("{\"id\":\"a\"}\nnot json\n".utf8))
+        var waited = 0
+        while try dir.entries().count < 2 && waited < 100 {
+            usleep(20_000)
+            waited += 1
+        }
+        #expect(try dir.entries().count == 2)  // the two temporary files
+        kill(process.processIdentifier, signal)
+        // Bounded: a child that ignored the signal must fail the test, not hang it.
+        for _ in 0..<500 where process.isRunning { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the process did not stop on signal \(signal)")
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + signal)
+        #expect(try dir.entries() == [])
+        try? input.fileHandleForWriting.close()
+    }
+
     @Test("option rules are usage errors", arguments: [["process", "--join", "x"], ["process", "--level", "3"],
                                                         ["process", "--archive", "a", "--level", "99"],
                                                         ["process", "--source-key", "k"]])

@@ -20,6 +20,8 @@ public final class AtomicOutputFile {
     private let bufferLimit = 1 << 18
     private var closed = false
     private var published = false
+    /// Slot in `TemporaryFiles.shared` while the temporary file exists.
+    private var registration: Int?
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
 
@@ -48,6 +50,7 @@ public final class AtomicOutputFile {
                 temporaryPath = candidate
                 descriptor = fd
                 buffer.reserveCapacity(bufferLimit)
+                registration = TemporaryFiles.shared.register(candidate)
                 return
             case .failure(let e):
                 attempt += 1
@@ -115,6 +118,7 @@ public final class AtomicOutputFile {
         if case .failure(let e) = Syscall.closeDescriptor(descriptor) {
             if let temporaryPath { Syscall.removeFile(temporaryPath) }
             published = true
+            forget()
             throw SystemError(call: "close", path: path, code: e.code)
         }
     }
@@ -124,6 +128,7 @@ public final class AtomicOutputFile {
         precondition(closed, "publish before prepare")
         guard !published else { return }
         published = true
+        defer { forget() }
         guard let temporaryPath else { return }
         if case .failure(let e) = Syscall.renameFile(temporaryPath, path) {
             Syscall.removeFile(temporaryPath)
@@ -140,6 +145,12 @@ public final class AtomicOutputFile {
             _ = Syscall.closeDescriptor(descriptor)
         }
         if let temporaryPath { Syscall.removeFile(temporaryPath) }
+        forget()
+    }
+
+    private func forget() {
+        if let registration { TemporaryFiles.shared.unregister(registration) }
+        registration = nil
     }
 }
 
