@@ -20,6 +20,25 @@ final class RecordingClock: Sendable {
     var recorded: [Double] { sleeps.withLock { $0 } }
 }
 
+/// A new directory under the temporary directory; the caller removes it.
+func scratchDirectory() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skresults-api-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Everything a source yields, read 64 KiB at a time.
+func readToEnd(_ source: some ByteSource) throws -> [UInt8] {
+    var source = source
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+        if n == 0 { return received }
+        received += buffer[0..<n]
+    }
+}
+
 func makeClient(_ api: FakeAPI, key: String = "sk_test", clock: RecordingClock = RecordingClock()) -> SafetyKitClient {
     var retry = RetryPolicy()
     retry.maxAttempts = 4
@@ -153,8 +172,7 @@ struct SafetyKitClientTests {
 
     @Test("a slow chunked download of several MB streams through the pipeline, matching the file")
     func streamedDownload() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var text = ""
         for i in 0..<30_000 {
@@ -179,8 +197,7 @@ struct SafetyKitClientTests {
 
     @Test("an expired URL and a refused download each re-poll for a fresh URL, at most twice")
     func staleURLs() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stale-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("r.jsonl")
         try Data("{\"id\":\"a\"}\n{\"id\":\"b\"}\n".utf8).write(to: file)
@@ -210,8 +227,7 @@ struct SafetyKitClientTests {
     @Test("ranged pieces survive a URL refused mid-file and a connection cut mid-piece; a server without Range support streams whole",
           arguments: [false, true])
     func rangedDownload(noRanges: Bool) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ranged-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<1_000_003).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
         let file = dir.appendingPathComponent("blob")
@@ -225,14 +241,7 @@ struct SafetyKitClientTests {
             refreshed.withLock { $0 += 1 }
             return URL(string: "\(api.base)/files/blob?sig=2")!
         })
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try download.read(into: $0) }
-            if n == 0 { break }
-            received += buffer[0..<n]
-        }
-        #expect(received == bytes)
+        #expect(try readToEnd(download) == bytes)
         let fileRequests = api.requests().filter { $0.path == "/files/blob" }
         // 11 pieces; one refused and asked again, one cut off after 30,000 bytes and resumed from there.
         #expect(fileRequests.count == (noRanges ? 1 : 13))
@@ -242,8 +251,7 @@ struct SafetyKitClientTests {
 
     @Test("a server that answers ranges without saying the size still gives the whole file", arguments: [100_000, 333_334])
     func rangesWithoutSize(pieceSize: Int) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nosize-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<1_000_002).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
         let file = dir.appendingPathComponent("blob")
@@ -252,14 +260,7 @@ struct SafetyKitClientTests {
             "blob": ["path": file.path, "no_content_range": true]]])
         let download = try RangedDownload(url: URL(string: "\(api.base)/files/blob?sig=1")!, pieceSize: pieceSize,
                                           clock: RecordingClock().clock)
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try download.read(into: $0) }
-            if n == 0 { break }
-            received += buffer[0..<n]
-        }
-        #expect(received == bytes)
+        #expect(try readToEnd(download) == bytes)
     }
 
     @Test("inline data keeps each result's exact bytes")
