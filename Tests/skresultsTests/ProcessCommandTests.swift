@@ -163,6 +163,20 @@ struct ProcessCommandTests {
         #expect(forced.stdout == r.stdout)
     }
 
+    @Test("a join source read from a pipe gives the same join as from a file")
+    func joinSourceFromPipe() throws {
+        let dir = try Scratch()
+        let input = try dir.write("in.jsonl", ProcessCommandTests.results)
+        let sourceText = "{\"id\":\"p1\",\"t\":1}\n{\"id\":\"p3\",\"t\":3}\n{\"id\":\"p1\",\"t\":2}\n"
+        let source = try dir.write("src.jsonl", sourceText)
+        let fromFile = try CLI.run(["process", "-q", "--format", "json", input, "--join", source, "--joined", dir.path("a.jsonl")])
+        let fromPipe = try CLI.run(["process", "-q", "--format", "json", input, "--join", "/dev/stdin", "--joined", dir.path("b.jsonl"),
+                                    "--source-format", "jsonl"], stdin: Data(sourceText.utf8))
+        #expect(fromFile.status == 0 && fromPipe.status == 0)
+        #expect(fromPipe.stdout == fromFile.stdout)
+        #expect(try dir.read("a.jsonl") == dir.read("b.jsonl"))
+    }
+
     @Test("all sinks in one pass over a pipe equal each sink on its own")
     func onePass() throws {
         let dir = try Scratch()

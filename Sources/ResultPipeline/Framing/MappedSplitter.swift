@@ -18,7 +18,8 @@ final class MappedInput: @unchecked Sendable {
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Maps `descriptor` when it is a non-empty regular file; nil otherwise (pipes, terminals).
-    init?(descriptor: Int32) {
+    /// `sequential` tells the kernel to read ahead; otherwise it prefetches the whole file.
+    init?(descriptor: Int32, sequential: Bool = true) {
         var info = stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
         let size = Int(info.st_size)
@@ -31,7 +32,7 @@ final class MappedInput: @unchecked Sendable {
             munmap(region, reserved)
             return nil
         }
-        madvise(file, size, MADV_SEQUENTIAL)
+        madvise(file, size, sequential ? MADV_SEQUENTIAL : MADV_WILLNEED)
         self.base = file
         self.size = size
         self.reserved = reserved

@@ -1,33 +1,24 @@
 // Read-only memory mapping of a join source, so records can be copied by offset without holding
-// the file in the heap. A compressed source is first decompressed to an unlinked temporary file.
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+// the file in the heap. A compressed source, or one that cannot be mapped (a pipe), is first
+// copied to an unlinked temporary file.
 
 /// A whole file mapped read-only.
 final class MappedFile: @unchecked Sendable {
     // safe to send: the mapping is immutable after init.
     let base: UnsafePointer<UInt8>
     let count: Int
-    private let mapping: UnsafeMutableRawPointer?
+    private let mapping: MappedInput?
 
     /// Maps `path`; a zstd or gzip file is decompressed to a temporary file first.
     init(path: String) throws {
-        var source: any ByteSource = try FileDescriptorSource(path: path)
-        let (opened, format) = try Decompression.wrap(source, name: path)
-        source = opened
-        var fd: Int32
-        var ownsTemporary = false
-        if format == .none {
-            try source.close()
-            switch Syscall.openForReading(path) {
-            case .success(let d): fd = d
-            case .failure(let e): throw SystemError(call: "open", path: path, code: e.code)
-            }
-        } else {
+        let file = try FileDescriptorSource(path: path)
+        var mapped = MappedInput(descriptor: file.descriptor, sequential: false)
+        if let plain = mapped,
+           CompressionFormat.detect(UnsafeRawBufferPointer(start: plain.base, count: min(4, plain.size))) != .none {
+            mapped = nil
+        }
+        if mapped == nil {
+            var source = try Decompression.wrap(file, name: path).0
             let spool = try SpoolFile()
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { buffer.deallocate() }
@@ -36,29 +27,13 @@ final class MappedFile: @unchecked Sendable {
                 if n == 0 { break }
                 try spool.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
-            try source.close()
-            fd = dup(spool.descriptor)
-            ownsTemporary = true
+            mapped = MappedInput(descriptor: spool.descriptor, sequential: false)
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SystemError(call: "fstat", path: path, code: errno) }
-        count = Int(info.st_size)
-        _ = ownsTemporary
-        if count == 0 {
-            mapping = nil
-            base = UnsafePointer(bitPattern: 0x10)!
-            return
-        }
-        guard let m = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw SystemError(call: "mmap", path: path, code: errno)
-        }
-        madvise(m, count, MADV_WILLNEED)
-        mapping = m
-        base = UnsafePointer(m.assumingMemoryBound(to: UInt8.self))
-    }
-
-    deinit {
-        if let mapping { munmap(mapping, count) }
+        var opened = file
+        try opened.close()
+        mapping = mapped
+        count = mapped?.size ?? 0
+        // An empty source has no mapping; nothing is ever read through this pointer then.
+        base = UnsafePointer(mapped.map { $0.base.assumingMemoryBound(to: UInt8.self) } ?? UnsafeMutablePointer(bitPattern: 0x10)!)
     }
 }
