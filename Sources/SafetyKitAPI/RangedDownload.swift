@@ -67,7 +67,7 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
                 guard attempt < retry.maxAttempts else {
                     throw APIError(.gaveUp, message: "download of \(displayURL) failed at byte \(start) after \(attempt) attempts: \(error)")
                 }
-                sleepBeforeRetry(attempt, "download failed at byte \(start) (\(error))")
+                retry.pause(afterAttempt: attempt, clock: clock, log: log, "download failed at byte \(start) (\(error))")
                 continue
             }
             let code = stream.statusCode
@@ -90,18 +90,12 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
                 continue
             }
             if RetryPolicy.isRetryable(code) && attempt < retry.maxAttempts {
-                sleepBeforeRetry(attempt, "download answered \(code) at byte \(start)")
+                retry.pause(afterAttempt: attempt, clock: clock, log: log, "download answered \(code) at byte \(start)")
                 continue
             }
             throw APIError(.http, statusCode: code,
                            message: "download of \(displayURL) answered HTTP \(code) at byte \(start): \(APIError.bodyPrefix(body))")
         }
-    }
-
-    private func sleepBeforeRetry(_ attempt: Int, _ why: String) {
-        let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
-        log?("\(why); retrying in \(String(format: "%.1f", delay)) s")
-        clock.sleep(delay)
     }
 
     private func expectedLength(from start: Int64) -> Int64 {
@@ -167,7 +161,7 @@ public final class RangedDownload: ByteSource, @unchecked Sendable {
         try? current?.close()
         try? next?.close()
         next = nil
-        sleepBeforeRetry(brokenPieces, "download broke off at byte \(offset) (\(error))")
+        retry.pause(afterAttempt: brokenPieces, clock: clock, log: log, "download broke off at byte \(offset) (\(error))")
         current = try fetch(from: offset)
         currentRemaining = expectedLength(from: offset)
     }

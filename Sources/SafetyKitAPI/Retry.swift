@@ -30,6 +30,15 @@ public struct RetryPolicy: Sendable {
         return exponential * (0.5 + 0.5 * random())
     }
 
+    /// Waits before the next attempt, for the delay the server asked for or else the backoff
+    /// after `attempt` failures, and logs why.
+    func pause(afterAttempt attempt: Int, requested: Double? = nil, clock: APIClock,
+               log: (@Sendable (String) -> Void)?, _ why: String) {
+        let delay = requested ?? backoff(afterAttempt: attempt, random: clock.random)
+        log?("\(why); retrying in \(String(format: "%.1f", delay)) s")
+        clock.sleep(delay)
+    }
+
     /// The delay a response asks for, from `retry-after-ms` or `Retry-After` (seconds or HTTP date).
     func requestedDelay(_ headers: [String: String], now: Date) -> Double? {
         func header(_ name: String) -> String? {

@@ -33,13 +33,10 @@ public final class SafetyKitClient: @unchecked Sendable {
         let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
         let ns = namespace.addingPercentEncoding(withAllowedCharacters: allowed) ?? namespace
         let id = request.addingPercentEncoding(withAllowedCharacters: allowed) ?? request
-        var url = baseURL
-        for part in ["v1", "data", ns, "requests", id] { url.appendPathComponent(part, isDirectory: false) }
-        if !suffix.isEmpty { url.appendPathComponent(suffix, isDirectory: false) }
-        // appendPathComponent re-encodes; rebuild from text to keep the encoding once.
+        // Built as text: appendPathComponent would percent-encode the already encoded parts again.
         let text = baseURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             + "/v1/data/\(ns)/requests/\(id)" + (suffix.isEmpty ? "" : "/\(suffix)")
-        return URL(string: text) ?? url
+        return URL(string: text) ?? baseURL
     }
 
     /// One status call (retried when transient). When the answer says the results are too large
@@ -90,9 +87,7 @@ public final class SafetyKitClient: @unchecked Sendable {
                 guard attempt < retry.maxAttempts else {
                     throw APIError(.gaveUp, message: "gave up on the \(what) call after \(attempt) attempts: \(error)")
                 }
-                let delay = retry.backoff(afterAttempt: attempt, random: clock.random)
-                log?("\(what) call failed (\(error)); retrying in \(String(format: "%.1f", delay)) s")
-                clock.sleep(delay)
+                retry.pause(afterAttempt: attempt, clock: clock, log: log, "\(what) call failed (\(error))")
                 continue
             }
             let code = answer.status
@@ -124,10 +119,8 @@ public final class SafetyKitClient: @unchecked Sendable {
                     throw APIError(.gaveUp, statusCode: code,
                                    message: "gave up on the \(what) call after \(attempt) attempts; last answer HTTP \(code): \(APIError.bodyPrefix(answer.body))")
                 }
-                let delay = retry.requestedDelay(answer.headers, now: clock.now())
-                    ?? retry.backoff(afterAttempt: attempt, random: clock.random)
-                log?("\(what) call answered \(code); retrying in \(String(format: "%.1f", delay)) s")
-                clock.sleep(delay)
+                retry.pause(afterAttempt: attempt, requested: retry.requestedDelay(answer.headers, now: clock.now()),
+                            clock: clock, log: log, "\(what) call answered \(code)")
                 continue
             }
             throw APIError(.http, statusCode: code,

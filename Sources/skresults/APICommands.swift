@@ -26,7 +26,7 @@ enum APIOptions {
         guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw UsageError(message: "The value '\(base)' is invalid for '--base-url': expected an http or https URL.")
         }
-        var key: String
+        let key: String
         if let file = args.value("api-key-file") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw SystemError(call: "open", path: file, code: ENOENT)
@@ -40,7 +40,6 @@ enum APIOptions {
         guard !key.isEmpty else { throw UsageError(message: "The API key is empty.") }
         let client = SafetyKitClient(baseURL: url, apiKey: key)
         if !quiet { client.log = { Terminal.error("skresults: \($0)\n") } }
-        key = ""
         return (client, namespace, request)
     }
 
@@ -163,7 +162,6 @@ enum FetchCommand {
         if let text = args.value("timeout") { poll.timeout = try duration(text) }
         let report = try ReportingRun(args: args)
         let plan = try ProcessCommand.SinkPlan(args: args)
-        _ = try CommonOptions.pipelineOptions(args)
         let quiet = args.has("quiet")
         let (client, namespace, request) = try APIOptions.client(args, quiet: quiet)
 

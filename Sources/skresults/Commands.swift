@@ -67,17 +67,20 @@ struct ReportingRun {
     var args: ParsedArguments
     var format: OutputFormat
     var top: Int?
+    var options: PipelineOptions
 
+    /// Validates every shared option, so a command can do so before it creates any output.
     init(args: ParsedArguments) throws {
         self.args = args
         format = try OutputFormat.parse(args.value("format"))
         top = try ArgumentParser.positiveInt(args.value("top"), option: "top")
+        options = try CommonOptions.pipelineOptions(args)
     }
 
     /// Runs `inputs` through `extraSinks` plus label counts and rejects; prints; returns the exit code.
     func run(_ inputs: [Input], extraSinks: [any Sink] = [], onSummary: (RunSummary) -> Void = { _ in },
              sections: () -> [SummarySection] = { [] }) throws -> ExitCode {
-        var options = try CommonOptions.pipelineOptions(args)
+        var options = self.options
         let quiet = args.has("quiet")
         let labels = LabelCountsSink()
         var sinks: [any Sink] = [labels]

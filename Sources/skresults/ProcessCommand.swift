@@ -134,7 +134,6 @@ enum ProcessCommand {
         let args = try ArgumentParser.parse(argv, options: specs)
         let report = try ReportingRun(args: args)
         let plan = try SinkPlan(args: args)
-        _ = try CommonOptions.pipelineOptions(args)  // validate before creating outputs
         let sinks = try plan.makeSinks()
         return try report.run(CommonOptions.inputs(args.positionals), extraSinks: sinks, sections: plan.sections)
     }

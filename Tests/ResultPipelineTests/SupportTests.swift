@@ -11,7 +11,7 @@ struct NameCounterTests {
         var a = NameCounter()
         for i in 0..<1000 {
             var name = "label.\(i % 300)"
-            name.withUTF8 { a.add(UnsafeRawBufferPointer($0)) }
+            name.withUTF8 { _ = a.add(UnsafeRawBufferPointer($0)) }
         }
         #expect(a.distinctCount == 300)
         #expect(a.total == 1000)
@@ -20,7 +20,7 @@ struct NameCounterTests {
         #expect(a.count(of: "missing") == 0)
         var b = NameCounter()
         var x = "label.0"
-        x.withUTF8 { b.add(UnsafeRawBufferPointer($0), count: 10) }
+        x.withUTF8 { _ = b.add(UnsafeRawBufferPointer($0), count: 10) }
         a.merge(b)
         #expect(a.count(of: "label.0") == 14)
         #expect(a.sorted().first! == ("label.0", 14))
@@ -31,7 +31,7 @@ struct NameCounterTests {
         var c = NameCounter()
         for name in ["b", "a", "c", "a", "b"] {
             var s = name
-            s.withUTF8 { c.add(UnsafeRawBufferPointer($0)) }
+            s.withUTF8 { _ = c.add(UnsafeRawBufferPointer($0)) }
         }
         #expect(c.sorted().map(\.name) == ["a", "b", "c"])
     }

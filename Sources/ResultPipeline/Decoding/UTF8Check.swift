@@ -66,7 +66,7 @@ enum UTF8Check {
 
         private func isPrefixOfValidSequence(_ base: UnsafePointer<UInt8>, at p: Int, end: Int) -> Bool {
             // Pad the cut-off tail with the smallest continuation bytes that would complete it.
-            var probe: [UInt8] = Array(UnsafeBufferPointer(start: base + p, count: end - p))
+            let probe = Array(UnsafeBufferPointer(start: base + p, count: end - p))
             let want: Int
             switch probe[0] {
             case 0xC2...0xDF: want = 2
@@ -81,7 +81,6 @@ enum UTF8Check {
                 let ok = trial.withUnsafeBufferPointer { sequenceLength($0.baseAddress!, at: 0, end: want) == want }
                 if ok { return true }
             }
-            probe.removeAll()
             return false
         }
     }

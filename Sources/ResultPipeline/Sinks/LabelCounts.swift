@@ -36,7 +36,7 @@ public struct LabelCounts: Sendable {
         }
         scratch.removeAll(keepingCapacity: true)
         JSONUnescape.append(name.rawBytes, to: &scratch)
-        scratch.withUnsafeBytes { counter.add($0) }
+        scratch.withUnsafeBytes { _ = counter.add($0) }
     }
 }
 

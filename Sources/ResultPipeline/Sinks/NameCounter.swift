@@ -23,25 +23,37 @@ public struct NameCounter: Sendable {
     /// Sum of all counts.
     public var total: Int { entries.reduce(0) { $0 + $1.count } }
 
-    /// Adds `count` to the name `key`.
-    public mutating func add(_ key: UnsafeRawBufferPointer, count: Int = 1) {
+    /// Adds `count` to the name `key`; returns the name's count before.
+    @discardableResult
+    public mutating func add(_ key: UnsafeRawBufferPointer, count: Int = 1) -> Int {
         let hash = NameCounter.hash(key)
+        switch find(key, hash: hash) {
+        case .found(let index):
+            let before = entries[index].count
+            entries[index].count &+= count
+            return before
+        case .empty(let slot):
+            entries.append(Entry(hash: hash, keyStart: arena.count, keyLength: key.count, count: count))
+            arena.append(contentsOf: key)
+            slots[slot] = Int32(entries.count)
+            if entries.count * 2 > slots.count { grow() }
+            return 0
+        }
+    }
+
+    private enum Probe { case found(Int), empty(Int) }
+
+    /// The entry holding `key`, or the empty slot where it would go.
+    private func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Probe {
         let mask = slots.count &- 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let index = Int(slots[slot])
-            if index == 0 { break }
+            if index == 0 { return .empty(slot) }
             let entry = entries[index &- 1]
-            if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) {
-                entries[index &- 1].count &+= count
-                return
-            }
+            if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) { return .found(index &- 1) }
             slot = (slot &+ 1) & mask
         }
-        entries.append(Entry(hash: hash, keyStart: arena.count, keyLength: key.count, count: count))
-        arena.append(contentsOf: key)
-        slots[slot] = Int32(entries.count)
-        if entries.count * 2 > slots.count { grow() }
     }
 
     /// Adds every count of `other`.
@@ -57,14 +69,7 @@ public struct NameCounter: Sendable {
 
     /// The count of the byte string `key`, or 0.
     public func count(of key: UnsafeRawBufferPointer) -> Int {
-        let hash = NameCounter.hash(key)
-        let mask = slots.count &- 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 {
-            let entry = entries[Int(slots[slot]) - 1]
-            if entry.hash == hash && entry.keyLength == key.count && keyEquals(entry, key) { return entry.count }
-            slot = (slot + 1) & mask
-        }
+        if case .found(let index) = find(key, hash: NameCounter.hash(key)) { return entries[index].count }
         return 0
     }
 
@@ -137,14 +142,5 @@ public struct NameCounter: Sendable {
         h = h &* 0xC4CE_B9FE_1A85_EC53
         h ^= h &>> 33
         return h
-    }
-}
-
-extension NameCounter {
-    /// Adds 1 to `key` and returns its count before.
-    public mutating func addReturningPrevious(_ key: UnsafeRawBufferPointer) -> Int {
-        let before = count(of: key)
-        add(key)
-        return before
     }
 }

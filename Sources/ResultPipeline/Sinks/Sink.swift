@@ -40,6 +40,21 @@ public protocol SinkWorker: AnyObject {
     func process(_ batch: RowBatch, output: inout [UInt8]) throws
 }
 
+/// A number a worker part appends after its bytes, for its ordered part to split off again: how
+/// the built-in sinks pass a count along with what they wrote.
+enum WorkerOutputTrailer {
+    static func append(_ value: Int, to output: inout [UInt8]) {
+        withUnsafeBytes(of: UInt64(value).littleEndian) { output.append(contentsOf: $0) }
+    }
+
+    /// The bytes before the trailer, and the trailer's value.
+    static func split(_ output: UnsafeRawBufferPointer) -> (body: UnsafeRawBufferPointer, value: Int) {
+        let bodyCount = output.count - 8
+        let value = output.loadUnaligned(fromByteOffset: bodyCount, as: UInt64.self).littleEndian
+        return (UnsafeRawBufferPointer(rebasing: output[0..<bodyCount]), Int(value))
+    }
+}
+
 /// Calls a closure with every row, in input order, with final line numbers.
 public final class RowCallbackSink: Sink {
     private let body: (RowView) throws -> Void

@@ -64,7 +64,7 @@ public final class ZstdArchiveSink: Sink {
             }
             // The frame, then the uncompressed size as 8 bytes, for the ordered part's totals.
             output.append(contentsOf: UnsafeRawBufferPointer(rebasing: packed[0..<written]))
-            withUnsafeBytes(of: UInt64(plainCount).littleEndian) { output.append(contentsOf: $0) }
+            WorkerOutputTrailer.append(plainCount, to: &output)
         }
     }
 
@@ -109,12 +109,11 @@ public final class ZstdArchiveSink: Sink {
 
     public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {
         guard batch.rowCount > 0 else { return }
-        let frameSize = workerOutput.count - 8
-        try file.write(UnsafeRawBufferPointer(rebasing: workerOutput[0..<frameSize]))
-        let plain = workerOutput.loadUnaligned(fromByteOffset: frameSize, as: UInt64.self).littleEndian
+        let (frame, plain) = WorkerOutputTrailer.split(workerOutput)
+        try file.write(frame)
         stats.rows += batch.rowCount
-        stats.bytesIn += Int(plain)
-        stats.bytesOut += frameSize
+        stats.bytesIn += plain
+        stats.bytesOut += frame.count
         stats.frames += 1
     }
 

@@ -52,7 +52,7 @@ public final class JoinSink: Sink {
             // Trailer for the ordered part: one entry index per row, then the text's length.
             let textLength = output.count
             matches.withUnsafeBytes { output.append(contentsOf: $0) }
-            withUnsafeBytes(of: UInt64(textLength).littleEndian) { output.append(contentsOf: $0) }
+            WorkerOutputTrailer.append(textLength, to: &output)
         }
     }
 
@@ -88,11 +88,11 @@ public final class JoinSink: Sink {
     public func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {
         let count = batch.rowCount
         guard count > 0 else { return }
-        let textLength = Int(workerOutput.loadUnaligned(fromByteOffset: workerOutput.count - 8, as: UInt64.self).littleEndian)
-        try file.write(UnsafeRawBufferPointer(rebasing: workerOutput[0..<textLength]))
+        let (body, textLength) = WorkerOutputTrailer.split(workerOutput)
+        try file.write(UnsafeRawBufferPointer(rebasing: body[0..<textLength]))
         var i = 0
         batch.forEachRow { row in
-            let match = Int(workerOutput.loadUnaligned(fromByteOffset: textLength + 4 * i, as: Int32.self))
+            let match = Int(body.loadUnaligned(fromByteOffset: textLength + 4 * i, as: Int32.self))
             i += 1
             if match >= 0 {
                 stats.matched += 1
@@ -107,9 +107,9 @@ public final class JoinSink: Sink {
                 let id = row.id
                 let seen: Int
                 if id.isEscaped {
-                    seen = id.withUTF8 { unmatchedIDs.addReturningPrevious($0) }
+                    seen = id.withUTF8 { unmatchedIDs.add($0) }
                 } else {
-                    seen = unmatchedIDs.addReturningPrevious(id.rawBytes)
+                    seen = unmatchedIDs.add(id.rawBytes)
                 }
                 if seen > 0 { stats.duplicateResultIDs += 1 }
             }

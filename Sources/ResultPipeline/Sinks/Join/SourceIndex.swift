@@ -1,7 +1,7 @@
 // The join's index of the user's original content: key → where the record sits in the source
 // file. It holds locations, not parsed records, so tens of millions of sources fit in memory:
-// per source row one `Entry` (32 bytes) and two 4-byte slots of the open-addressing table
-// (kept at most half full), 40 bytes in all, plus the mapped file, which the kernel pages.
+// per source row one `Entry` (32 bytes) and two to four 4-byte slots of the open-addressing
+// table (kept between a quarter and half full), 40–48 bytes in all, plus the mapped file.
 
 import Dispatch
 
