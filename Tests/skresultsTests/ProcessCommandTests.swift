@@ -177,6 +177,26 @@ struct ProcessCommandTests {
         #expect(try dir.read("a.jsonl") == dir.read("b.jsonl"))
     }
 
+    @Test("the join of the generated pair equals an independent Python join, at any thread count and chunk size",
+          arguments: [["--threads", "1"], ["--threads", "2", "--chunk-size", "1000"], ["--threads", "3", "--chunk-size", "64KiB"]])
+    func joinMatchesReference(options: [String]) throws {
+        let dir = try Scratch()
+        let results = CLI.sample("generated.jsonl")
+        let source = CLI.sample("generated-source.jsonl")
+        let script = CLI.packageRoot.appendingPathComponent("Tests/reference/reference_join.py").path
+        let counts = dir.path("counts.json")
+        #expect(try shell("python3 \(script) \(results) \(source) \(dir.path("ref.jsonl")) > \(counts)") == 0)
+        let r = try CLI.run(["process", "-q", "--format", "json", results, "--join", source,
+                             "--joined", dir.path("j.jsonl")] + options)
+        #expect(r.status == 0)
+        #expect(try shell("cmp -s \(dir.path("j.jsonl")) \(dir.path("ref.jsonl"))") == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let join = summary?["join"] as? [String: Int]
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: counts))) as? [String: Int]
+        #expect(join != nil && join == reference)
+        #expect((join?["matched"] ?? 0) > 0 && (join?["unmatched_results"] ?? 0) > 0 && (join?["unmatched_sources"] ?? 0) > 0)
+    }
+
     @Test("all sinks in one pass over a pipe equal each sink on its own")
     func onePass() throws {
         let dir = try Scratch()

@@ -14,7 +14,9 @@ final class MappedInput: @unchecked Sendable {
     // safe to send: the mapping is read-only; `release` only drops page-table entries.
     let base: UnsafeMutableRawPointer
     let size: Int
-    private let reserved: Int
+    /// The whole reservation (the file's mapping lies inside it, 2 MiB-aligned).
+    private let region: UnsafeMutableRawPointer
+    private let regionLength: Int
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Maps `descriptor` when it is a non-empty regular file; nil otherwise (pipes, terminals).
@@ -24,21 +26,29 @@ final class MappedInput: @unchecked Sendable {
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
         let size = Int(info.st_size)
         let reserved = (size + 2 * MappedInput.pageSize + MappedInput.pageSize - 1) / MappedInput.pageSize * MappedInput.pageSize
-        // Reserve zeroed memory for the file plus a spare page, then map the file over its start.
-        guard let region = mmap(nil, reserved, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != MAP_FAILED else {
+        // Reserve zeroed memory for the file plus a spare page, then map the file over its start,
+        // placed on a 2 MiB boundary so that huge page cache folios can be mapped whole.
+        let huge = 2 << 20
+        let regionLength = reserved + huge
+        guard let region = mmap(nil, regionLength, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != MAP_FAILED else {
             return nil
         }
-        guard let file = mmap(region, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, descriptor, 0), file != MAP_FAILED else {
-            munmap(region, reserved)
+        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: region) + huge - 1) / huge * huge)!
+        guard let file = mmap(aligned, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, descriptor, 0), file != MAP_FAILED else {
+            munmap(region, regionLength)
             return nil
         }
         madvise(file, size, sequential ? MADV_SEQUENTIAL : MADV_WILLNEED)
+        // Random access (a join source): ask for huge mappings where the page cache has huge
+        // folios, so lookups do not also miss the TLB. Advisory; ignored where unsupported.
+        if !sequential { madvise(file, size, MADV_HUGEPAGE) }
         self.base = file
         self.size = size
-        self.reserved = reserved
+        self.region = region
+        self.regionLength = regionLength
     }
 
-    deinit { munmap(base, reserved) }
+    deinit { munmap(region, regionLength) }
 
     /// Drops the pages under `pointer[0..<count]` from this process (they stay in the page cache).
     func release(_ pointer: UnsafeMutableRawPointer, count: Int) {

@@ -26,16 +26,40 @@ public final class JoinSink: Sink {
         var keyScratch: [UInt8] = []
         var fields: [CSVField] = []
         var matches: [Int32] = []
+        var hashes: [UInt64] = []
+        /// Sum of the warm-up loads; kept so that they are not optimised away.
+        var warmth: UInt64 = 0
+        static let warmGroup = 32
 
         init(index: SourceIndex) { self.index = index }
 
+        /// Warms the lookups of rows `start ..< start + warmGroup` (those that exist).
+        private func warmGroup(startingAt start: Int) {
+            guard start < hashes.count else { return }
+            let end = min(hashes.count, start + Worker.warmGroup)
+            hashes.withUnsafeBufferPointer { all in
+                warmth &+= index.warm(UnsafeBufferPointer(rebasing: all[start..<end]))
+            }
+        }
+
         func process(_ batch: RowBatch, output: inout [UInt8]) throws {
             matches.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
             batch.forEachRow { row in
                 let id = row.id
+                hashes.append(id.isEscaped ? id.withUTF8 { NameCounter.hash($0) } : NameCounter.hash(id.rawBytes))
+            }
+            let group = Worker.warmGroup
+            warmGroup(startingAt: 0)
+            var i = 0
+            batch.forEachRow { row in
+                if i % group == 0 { warmGroup(startingAt: i + group) }
+                let id = row.id
+                let hash = hashes[i]
+                i += 1
                 let found: Int? = id.isEscaped
-                    ? id.withUTF8 { key in index.find(key, hash: NameCounter.hash(key), scratch: &keyScratch) }
-                    : index.find(id.rawBytes, hash: NameCounter.hash(id.rawBytes), scratch: &keyScratch)
+                    ? id.withUTF8 { key in index.find(key, hash: hash, scratch: &keyScratch) }
+                    : index.find(id.rawBytes, hash: hash, scratch: &keyScratch)
                 matches.append(Int32(found ?? -1))
                 output.append(contentsOf: #"{"id":""#.utf8)
                 output.append(contentsOf: id.rawBytes)

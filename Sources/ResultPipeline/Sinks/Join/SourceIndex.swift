@@ -38,9 +38,15 @@ final class SourceIndex: @unchecked Sendable {
     /// Entries and the open-addressing slots over them (entry index, or -1), in manually managed
     /// memory: lookups run on every worker for every row, and array accesses through a class's
     /// properties showed up in the join's profile as exclusivity checks.
-    private var entryStorage = UnsafeMutableBufferPointer<Entry>(start: nil, count: 0)
+    private var entryTable = LargeTable<Entry>(count: 1024)
+    private var entryStorage: UnsafeMutableBufferPointer<Entry> { entryTable.buffer }
     private(set) var entryCount = 0
-    private var slots = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
+    /// Entry index + 1; 0 is an empty slot (the table starts zero-filled).
+    private var slotTable = LargeTable<UInt32>(count: 1024)
+    private var slots: UnsafeMutableBufferPointer<UInt32> { slotTable.buffer }
+    /// Sum of warm-up loads, kept so that they are not optimised away; it means nothing.
+    private var warmth: UInt64 = 0
+    static let warmGroup = 32
     /// Source rows whose key was seen before (the later one wins).
     private(set) var duplicateKeys = 0
     /// Source rows without a usable key (invalid JSON, not an object, no such key or column).
@@ -50,9 +56,6 @@ final class SourceIndex: @unchecked Sendable {
         self.path = path
         self.format = format
         file = try MappedFile(path: path)
-        slots = .allocate(capacity: 1024)
-        slots.initialize(repeating: -1)
-        entryStorage = .allocate(capacity: 1024)
         var keyBytes = Array(key.utf8)
         try keyBytes.withUnsafeBytes { keyBuffer in
             switch format {
@@ -64,8 +67,8 @@ final class SourceIndex: @unchecked Sendable {
     }
 
     deinit {
-        slots.deallocate()
-        entryStorage.deallocate()
+        slotTable.release()
+        entryTable.release()
     }
 
     /// The entry at `index`.
@@ -100,9 +103,24 @@ final class SourceIndex: @unchecked Sendable {
             DispatchQueue.concurrentPerform(iterations: count) { i in
                 blocks[i].findKeys(base: shared.base, key: shared.key)
             }
+            if entryCount == 0 {
+                // Size the tables once from what the first wave found, instead of doubling them.
+                let found = blocks[0..<count].reduce(0) { $0 + $1.entries.count }
+                let scanned = blocks[count - 1].end - blocks[0].start
+                if found > 0 && scanned > 0 { reserve(found + Int(Double(found) * Double(file.count - p) / Double(scanned) * 1.05)) }
+            }
             for block in blocks[0..<count] {
                 invalidRows += block.invalid
-                for entry in block.entries { insert(entry, hashed: true, scratch: &scratch) }
+                block.entries.withUnsafeBufferPointer { entries in
+                    var start = 0
+                    while start < entries.count {
+                        let end = min(entries.count, start + SourceIndex.warmGroup)
+                        let group = UnsafeBufferPointer(rebasing: entries[start..<end])
+                        warmth &+= warmSlots(group)
+                        for entry in group { insert(entry, hashed: true, scratch: &scratch) }
+                        start = end
+                    }
+                }
             }
         }
     }
@@ -174,31 +192,73 @@ final class SourceIndex: @unchecked Sendable {
             return
         }
         if (entryCount + 1) * 2 > slots.count { growSlots() }
-        if entryCount == entryStorage.count {
-            let grown = UnsafeMutableBufferPointer<Entry>.allocate(capacity: entryStorage.count * 2)
-            _ = grown.initialize(fromContentsOf: entryStorage[0..<entryCount])
-            entryStorage.deallocate()
-            entryStorage = grown
-        }
+        if entryCount == entryStorage.count { growEntries(to: entryStorage.count * 2) }
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: entry.hash) & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = Int32(entryCount)
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = UInt32(entryCount + 1)
         entryStorage[entryCount] = entry
         entryCount += 1
     }
 
-    private func growSlots() {
-        let newCount = slots.count * 2
-        slots.deallocate()
-        slots = .allocate(capacity: newCount)
-        slots.initialize(repeating: -1)
+    /// Grows the tables to hold `count` entries without further growth.
+    private func reserve(_ count: Int) {
+        var slotCount = slots.count
+        while (count + 1) * 2 > slotCount { slotCount *= 2 }
+        if slotCount > slots.count { growSlots(to: slotCount) }
+        if count > entryStorage.count { growEntries(to: count) }
+    }
+
+    private func growEntries(to count: Int) {
+        let grown = LargeTable<Entry>(count: count)
+        grown.buffer.baseAddress!.update(from: entryStorage.baseAddress!, count: entryCount)
+        entryTable.release()
+        entryTable = grown
+    }
+
+    /// Loads the slots a group of new entries will probe first, so that their misses overlap.
+    private func warmSlots(_ entries: UnsafeBufferPointer<Entry>) -> UInt64 {
+        let mask = slots.count - 1
+        let slotBase = slots.baseAddress!
+        var touched: UInt64 = 0
+        for entry in entries { touched &+= UInt64(slotBase[Int(truncatingIfNeeded: entry.hash) & mask]) }
+        return touched
+    }
+
+    private func growSlots(to newCount: Int? = nil) {
+        let newCount = newCount ?? slots.count * 2
+        slotTable.release()
+        slotTable = LargeTable<UInt32>(count: newCount)
         let mask = newCount - 1
         for i in 0..<entryCount {
             var slot = Int(truncatingIfNeeded: entryStorage[i].hash) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(i)
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = UInt32(i + 1)
         }
+    }
+
+    /// Loads, for a group of hashes, the slot, the entry and the source key each will need, one
+    /// stage at a time, so that the cache misses of a group overlap instead of following each
+    /// other. Returns a value that depends on every load (so none is dropped); it means nothing.
+    func warm(_ hashes: UnsafeBufferPointer<UInt64>) -> UInt64 {
+        let mask = slots.count - 1
+        let slotBase = slots.baseAddress!
+        let entryBase = entryStorage.baseAddress!
+        var touched: UInt64 = 0
+        for hash in hashes { touched &+= UInt64(slotBase[Int(truncatingIfNeeded: hash) & mask]) }
+        var records: UInt64 = 0
+        for hash in hashes {
+            let index = Int(slotBase[Int(truncatingIfNeeded: hash) & mask])
+            if index > 0 { records &+= UInt64(bitPattern: Int64(entryBase[index - 1].recordStart)) }
+        }
+        for hash in hashes {
+            let index = Int(slotBase[Int(truncatingIfNeeded: hash) & mask])
+            if index > 0 {
+                let entry = entryBase[index - 1]
+                touched &+= UInt64(file.base[entry.recordStart + Int(entry.keyStart)])
+            }
+        }
+        return touched &+ records
     }
 
     /// The entry whose key equals `key` (decoded bytes), or nil.
@@ -206,7 +266,7 @@ final class SourceIndex: @unchecked Sendable {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let index = Int(slots[slot])
+            let index = Int(slots[slot]) - 1
             if index < 0 { return nil }
             let entry = entryStorage[index]
             if entry.hash == hash {
