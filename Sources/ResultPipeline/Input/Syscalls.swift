@@ -100,6 +100,16 @@ enum Syscall {
         }
     }
 
+    /// Asks the kernel to start writing `count` bytes from `offset` back to disk, without waiting.
+    /// On Linux `POSIX_FADV_DONTNEED` starts write-back of the range's dirty pages (and drops only
+    /// pages that are already clean); `sync_file_range` is not visible to Swift. Advisory: write
+    /// errors still surface at fsync.
+    static func startWriteback(_ fd: Int32, from offset: Int, count: Int) {
+        #if os(Linux)
+        _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_DONTNEED)
+        #endif
+    }
+
     /// `close(2)`. EINTR is not retried: on Linux the descriptor is gone either way.
     static func closeDescriptor(_ fd: Int32) -> Result<Void, Errno> {
         close(fd) == 0 ? .success(()) : .failure(Errno(errno))

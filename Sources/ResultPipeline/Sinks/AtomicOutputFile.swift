@@ -24,6 +24,12 @@ public final class AtomicOutputFile {
     private var registration: Int?
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
+    /// Bytes handed to the kernel, and how many of them it has been asked to write back.
+    private var flushedBytes = 0
+    private var writebackStarted = 0
+    /// Write-back is started every this many bytes, so that the final fsync waits only for the tail
+    /// and dirty pages do not pile up.
+    private static let writebackStep = 16 << 20
 
     /// Creates the temporary file beside `path`. Errors name `path`.
     ///
@@ -92,6 +98,11 @@ public final class AtomicOutputFile {
     private func writeDirect(_ bytes: UnsafeRawBufferPointer) throws {
         if case .failure(let e) = Syscall.writeAll(descriptor, bytes) {
             throw SystemError(call: "write", path: path, code: e.code)
+        }
+        flushedBytes += bytes.count
+        if temporaryPath != nil && flushedBytes - writebackStarted >= AtomicOutputFile.writebackStep {
+            Syscall.startWriteback(descriptor, from: writebackStarted, count: flushedBytes - writebackStarted)
+            writebackStarted = flushedBytes
         }
     }
 
