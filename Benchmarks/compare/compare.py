@@ -5,7 +5,11 @@ Runs every tool on the same generated file, interleaved round by round, checks t
 reports the same counts as skresults (a disagreeing peer fails the run), and rewrites the
 comparison section of BENCHMARKS.md and Benchmarks/results/throughput.svg.
 
-Usage: compare.py --file FILE [--runs N] [--slow-runs N] [--threads N] [--only a,b]
+Also times the fan-out (`process` with the archive, and with archive + join when --source is
+given) against `zstd -3` alone, and `labels` over a .zst copy against `zstd -dc` alone.
+
+Usage: compare.py --file FILE [--source FILE] [--runs N] [--slow-runs N] [--archive-runs N]
+                  [--threads N] [--only a,b]
 """
 import argparse
 import json
@@ -72,38 +76,80 @@ def svg_chart(rows, path):
         f.write("\n".join(parts) + "\n")
 
 
-def archive_comparison(path, size, runs, threads):
-    """zstd -3 on its own against `skresults process --archive` (labels + archive in one pass)."""
-    import tempfile
-    out = tempfile.mktemp(suffix=".zst")
-    commands = [
-        ("zstd -3 -T%d (compression alone)" % threads, ["sh", "-c", f"zstd -q -3 -T{threads} -f -c {path} > {out}"]),
-        ("skresults process --archive (labels + archive, level 3)",
-         [f"{BIN}/skresults", "process", "-q", "--format", "json", "--threads", str(threads), "--archive", out, path]),
-    ]
+def interleaved(commands, runs):
+    """Runs each (name, command) `runs` times, round by round. Returns walls, peak RSS per name."""
     walls = {name: [] for name, _ in commands}
     rss = {name: 0.0 for name, _ in commands}
-    sizes = {}
-    for _ in range(runs):
+    for r in range(runs):
         for name, command in commands:
             wall, peak, _ = run_once(command)
             walls[name].append(wall)
             rss[name] = max(rss[name], peak)
-            sizes[name] = os.path.getsize(out)
-    check = subprocess.run(["sh", "-c", f"zstd -q -dc {out} | cmp -s - {path}"])
-    if check.returncode != 0:
-        raise SystemExit("the archive does not decompress to the input")
-    os.unlink(out)
-    base = statistics.median(walls[commands[0][0]])
-    lines = [f"Archiving the same file ({runs} runs each, interleaved); the archive decompresses with "
-             "`zstd -dc` to the input byte for byte.", "",
-             "| what | wall time, median (min–max) | MB/s | time ÷ zstd alone | output | peak RSS |",
-             "|---|---|---|---|---|---|"]
+            print(f"round {r + 1}: {name}: {wall:.3f} s", file=sys.stderr)
+    return walls, rss
+
+
+def ratio_table(commands, walls, rss, size, floor_name, floor_label):
+    base = statistics.median(walls[floor_name])
+    lines = [f"| what | wall time, median (min–max) | MB/s | time ÷ {floor_label} | peak RSS |",
+             "|---|---|---|---|---|"]
     for name, _ in commands:
         m = statistics.median(walls[name])
         lines.append(f"| {name} | {m:.2f} s ({min(walls[name]):.2f}–{max(walls[name]):.2f}) | {size / m / 1e6:.0f} | "
-                     f"{m / base:.2f}× | {sizes[name] / 1e6:.1f} MB | {rss[name]:.0f} MiB |")
+                     f"{m / base:.2f}× | {rss[name]:.0f} MiB |")
     return lines
+
+
+def fanout_comparison(path, source, size, runs, threads):
+    """zstd -3 on its own against `skresults process` with the archive, and with archive + join."""
+    import tempfile
+    work = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(path)))
+    zst, arch, joined = (os.path.join(work, n) for n in ("zstd.zst", "archive.zst", "joined.jsonl"))
+    sk = [f"{BIN}/skresults", "process", "-q", "--format", "json", "--threads", str(threads)]
+    floor = "zstd -3 -T%d (compression alone, to a file)" % threads
+    commands = [
+        (floor, ["zstd", "-q", "-3", f"-T{threads}", "-f", path, "-o", zst]),
+        ("skresults process: labels + archive (level 3)", sk + ["--archive", arch, path]),
+    ]
+    if source:
+        commands.append(("skresults process: labels + join + archive (level 3)",
+                         sk + ["--archive", arch, "--join", source, "--joined", joined, path]))
+    walls, rss = interleaved(commands, runs)
+    if subprocess.run(["sh", "-c", f"zstd -q -dc {arch} | cmp -s - {path}"]).returncode != 0:
+        raise SystemExit("the archive does not decompress to the input")
+    joined_note = ""
+    if source:
+        with open(joined, "rb") as f:
+            joined_lines = sum(1 for _ in f)
+        rows = json.loads(subprocess.run(sk[:-2] + [path], capture_output=True, check=True).stdout)["rows"]
+        if joined_lines != rows:
+            raise SystemExit(f"the joined file has {joined_lines} lines for {rows} rows")
+        joined_note = (f" The join reads a {os.path.getsize(source) / 1e6:.0f} MB source and writes "
+                       f"{os.path.getsize(joined) / 1e9:.2f} GB (one line per row).")
+    for name in (zst, arch, joined):
+        if os.path.exists(name):
+            os.unlink(name)
+    os.rmdir(work)
+    return [f"Fan-out against compression alone ({runs} runs each, interleaved; every output written to a "
+            "file beside the input). The archive decompresses with `zstd -dc` to the input byte for byte."
+            + joined_note, "", *ratio_table(commands, walls, rss, size, floor, "zstd alone")]
+
+
+def compressed_comparison(path, size, runs, threads):
+    """`zstd -dc` on its own against `skresults labels` reading the same .zst file."""
+    zst = path + ".zst"
+    if not os.path.exists(zst):
+        subprocess.run(["zstd", "-q", "-3", f"-T{threads}", path, "-o", zst], check=True)
+    floor = "zstd -dc FILE.zst > /dev/null (decompression alone)"
+    commands = [
+        (floor, ["sh", "-c", f"zstd -q -dc {zst} > /dev/null"]),
+        ("skresults labels FILE.zst", [f"{BIN}/skresults", "labels", "-q", "--format", "json",
+                                       "--threads", str(threads), zst]),
+    ]
+    walls, rss = interleaved(commands, runs)
+    return [f"Compressed input ({runs} runs each, interleaved): the same file compressed by `zstd -3` "
+            f"({os.path.getsize(zst) / 1e6:.0f} MB, one frame); MB/s counts decompressed bytes.", "",
+            *ratio_table(commands, walls, rss, size, floor, "zstd -dc alone")]
 
 
 def machine():
@@ -128,6 +174,7 @@ def main():
     ap.add_argument("--simdjson-bin", required=True)
     ap.add_argument("--only", default="")
     ap.add_argument("--archive-runs", type=int, default=3)
+    ap.add_argument("--source", default="", help="original-content file for the join (optional)")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     args = ap.parse_args()
     size = os.path.getsize(args.file)
@@ -189,7 +236,8 @@ def main():
                      f"{r['mbps']:.0f} | {r['ratio']:.2f}× | {r['rss']:.0f} MiB |")
     table += ["", "![throughput per tool](Benchmarks/results/throughput.svg)"]
     if args.archive_runs > 0:
-        table += ["", *archive_comparison(args.file, size, args.archive_runs, args.threads)]
+        table += ["", *fanout_comparison(args.file, args.source, size, args.archive_runs, args.threads)]
+        table += ["", *compressed_comparison(args.file, size, args.archive_runs, args.threads)]
     section = "\n".join(table)
 
     begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
