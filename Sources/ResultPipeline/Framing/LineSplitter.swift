@@ -7,6 +7,9 @@ protocol ChunkProducer {
     mutating func nextChunk(into chunk: Chunk) throws -> Bool
     /// Input bytes consumed so far.
     var streamOffset: Int64 { get }
+    /// Whether making a chunk costs the reader real work (reading, copying, decompressing), so
+    /// that the reader is on the run's critical path; false when chunks are windows of a mapping.
+    var readerIsBusy: Bool { get }
     mutating func close() throws
 }
 
@@ -20,6 +23,7 @@ protocol ChunkProducer {
 ///   rejects are kept) and recorded as a `LongLine`, never buffered whole;
 /// - the last chunk of the input holds whatever follows the last `\n`, which is a final line.
 struct LineSplitter: ChunkProducer {
+    var readerIsBusy: Bool { true }
     private var source: any ByteSource
     /// Target size of a chunk's buffer.
     let chunkSize: Int

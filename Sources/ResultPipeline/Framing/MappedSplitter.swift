@@ -61,6 +61,7 @@ final class MappedInput: @unchecked Sendable {
 
 /// Cuts a mapped input into line-aligned chunks.
 struct MappedSplitter: ChunkProducer {
+    var readerIsBusy: Bool { false }
     let input: MappedInput
     let chunkSize: Int
     let maxLineBytes: Int
