@@ -163,6 +163,37 @@ struct ProcessCommandTests {
         #expect(forced.stdout == r.stdout)
     }
 
+    @Test("an index that outgrows its first estimate is rehashed: every key is still found, the last duplicate wins",
+          arguments: ["jsonl", "csv"])
+    func joinIndexGrowth(format: String) throws {
+        let dir = try Scratch()
+        // JSONL: the first blocks hold a few long records, so the size estimated from them is far
+        // too small for the many short ones after. CSV: the index starts small and doubles.
+        var source = format == "csv" ? "id,n\n" : ""
+        let padding = String(repeating: "x", count: 100_000)
+        func record(_ id: String, _ n: Int, pad: Bool = false) -> String {
+            format == "csv" ? "\(id),\(n)\n" : "{\"id\":\"\(id)\",\"n\":\(n)\(pad ? ",\"pad\":\"\(padding)\"" : "")}\n"
+        }
+        for i in 0..<120 { source += record("long\(i)", i, pad: format == "jsonl") }
+        for i in 0..<40_000 { source += record("k\(i)", i) }
+        source += record("long7", -7) + record("k123", -123)
+        let sourcePath = try dir.write("src.\(format)", source)
+        var results = ""
+        for i in stride(from: 0, to: 40_000, by: 7) { results += "{\"id\":\"k\(i)\"}\n" }
+        results += "{\"id\":\"long7\"}\n{\"id\":\"k123\"}\n{\"id\":\"missing\"}\n"
+        let input = try dir.write("in.jsonl", results)
+        let r = try CLI.run(["process", "-q", "--format", "json", input, "--join", sourcePath, "--joined", dir.path("j.jsonl")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = (40_000 + 6) / 7  // k0, k7, …
+        #expect(r.stdout.contains(#""join":{"matched":\#(rows + 2),"unmatched_results":1,"unmatched_sources":\#(40_120 - rows - 2),"duplicate_source_keys":2,"#))
+        let joined = try dir.read("j.jsonl").split(separator: "\n")
+        #expect(joined.count == rows + 3)
+        #expect(joined[1] == (format == "csv" ? #"{"id":"k7","result":{"id":"k7"},"source":{"id":"k7","n":"7"}}"#
+                                              : #"{"id":"k7","result":{"id":"k7"},"source":{"id":"k7","n":7}}"#))
+        #expect(joined[rows].hasSuffix(format == "csv" ? #""source":{"id":"long7","n":"-7"}}"# : #""source":{"id":"long7","n":-7}}"#))
+        #expect(joined[rows + 1].hasSuffix(format == "csv" ? #""source":{"id":"k123","n":"-123"}}"# : #""source":{"id":"k123","n":-123}}"#))
+    }
+
     @Test("a join source read from a pipe gives the same join as from a file")
     func joinSourceFromPipe() throws {
         let dir = try Scratch()

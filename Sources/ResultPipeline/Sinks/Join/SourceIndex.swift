@@ -1,7 +1,7 @@
 // The join's index of the user's original content: key → where the record sits in the source
 // file. It holds locations, not parsed records, so tens of millions of sources fit in memory:
-// per source row one `Entry` (32 bytes) and two to four 4-byte slots of the open-addressing
-// table (kept between a quarter and half full), 40–48 bytes in all, plus the mapped file.
+// per source row one `Entry` (24 bytes) and two to four 8-byte slots of the open-addressing
+// table (kept between a quarter and half full), 40–56 bytes in all, plus the mapped file.
 
 import Dispatch
 
@@ -21,7 +21,6 @@ public enum SourceFormat: String, Sendable {
 final class SourceIndex: @unchecked Sendable {
     // safe to send: immutable after init; workers only read it.
     struct Entry {
-        var hash: UInt64
         var recordStart: Int
         var recordLength: Int32
         /// Key bytes (raw: escaped JSON string body, CSV field with doubled quotes) within the file.
@@ -41,9 +40,32 @@ final class SourceIndex: @unchecked Sendable {
     private var entryTable = LargeTable<Entry>(count: 1024)
     private var entryStorage: UnsafeMutableBufferPointer<Entry> { entryTable.buffer }
     private(set) var entryCount = 0
-    /// Entry index + 1; 0 is an empty slot (the table starts zero-filled).
-    private var slotTable = LargeTable<UInt32>(count: 1024)
-    private var slots: UnsafeMutableBufferPointer<UInt32> { slotTable.buffer }
+    /// Per slot: the entry index + 1 in the low 32 bits and the top 32 bits of the key's hash
+    /// above them, so that a probe passes over other keys without loading their entries; 0 is an
+    /// empty slot (the table starts zero-filled).
+    private var slotTable = LargeTable<UInt64>(count: 1024)
+    private var slots: UnsafeMutableBufferPointer<UInt64> { slotTable.buffer }
+
+    @inline(__always)
+    private static func slotValue(entry index: Int, hash: UInt64) -> UInt64 {
+        (hash & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)
+    }
+
+    /// The entry a slot value points at, or -1 for an empty slot.
+    @inline(__always)
+    private static func entryIndex(_ slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
+
+    /// The first slot on `hash`'s probe path that is empty or carries its tag.
+    @inline(__always)
+    private func probe(_ hash: UInt64, from start: Int, mask: Int) -> (slot: Int, value: UInt64) {
+        let slotBase = slots.baseAddress!
+        var slot = start
+        while true {
+            let value = slotBase[slot]
+            if value == 0 || (value ^ hash) >> 32 == 0 { return (slot, value) }
+            slot = (slot + 1) & mask
+        }
+    }
     /// Sum of warm-up loads, kept so that they are not optimised away; it means nothing.
     private var warmth: UInt64 = 0
     static let warmGroup = 32
@@ -111,13 +133,12 @@ final class SourceIndex: @unchecked Sendable {
             }
             for block in blocks[0..<count] {
                 invalidRows += block.invalid
-                block.entries.withUnsafeBufferPointer { entries in
+                block.hashes.withUnsafeBufferPointer { hashes in
                     var start = 0
-                    while start < entries.count {
-                        let end = min(entries.count, start + SourceIndex.warmGroup)
-                        let group = UnsafeBufferPointer(rebasing: entries[start..<end])
-                        warmth &+= warmSlots(group)
-                        for entry in group { insert(entry, hashed: true, scratch: &scratch) }
+                    while start < hashes.count {
+                        let end = min(hashes.count, start + SourceIndex.warmGroup)
+                        warmth &+= warmSlots(UnsafeBufferPointer(rebasing: hashes[start..<end]))
+                        for i in start..<end { insert(block.entries[i], hash: hashes[i], scratch: &scratch) }
                         start = end
                     }
                 }
@@ -154,9 +175,10 @@ final class SourceIndex: @unchecked Sendable {
             if !blank {
                 if keyColumn < fields.count {
                     let f = fields[keyColumn]
-                    insert(Entry(hash: 0, recordStart: p, recordLength: Int32(recordEnd - p),
-                                 keyStart: Int32(f.start - p), keyLength: Int32(f.end - f.start),
-                                 keyNeedsDecoding: f.hasDoubledQuotes), scratch: &scratch)
+                    let entry = Entry(recordStart: p, recordLength: Int32(recordEnd - p),
+                                      keyStart: Int32(f.start - p), keyLength: Int32(f.end - f.start),
+                                      keyNeedsDecoding: f.hasDoubledQuotes)
+                    insert(entry, hash: hash(of: entry, scratch: &scratch), scratch: &scratch)
                 } else {
                     invalidRows += 1
                 }
@@ -182,21 +204,24 @@ final class SourceIndex: @unchecked Sendable {
         return scratch.withUnsafeBytes(body)
     }
 
-    private func insert(_ newEntry: Entry, hashed: Bool = false, scratch: inout [UInt8]) {
-        var entry = newEntry
-        if !hashed { entry.hash = withKey(entry, scratch: &scratch) { NameCounter.hash($0) } }
+    /// The hash of an entry's key, decoded.
+    private func hash(of entry: Entry, scratch: inout [UInt8]) -> UInt64 {
+        withKey(entry, scratch: &scratch) { NameCounter.hash($0) }
+    }
+
+    private func insert(_ entry: Entry, hash: UInt64, scratch: inout [UInt8]) {
         var probeScratch: [UInt8] = []  // empty unless a candidate's key holds escapes
-        if let existing = withKey(entry, scratch: &scratch, { find($0, hash: entry.hash, scratch: &probeScratch) }) {
+        if let existing = withKey(entry, scratch: &scratch, { find($0, hash: hash, scratch: &probeScratch) }) {
             entryStorage[existing] = entry
             duplicateKeys += 1
             return
         }
-        if (entryCount + 1) * 2 > slots.count { growSlots() }
+        if (entryCount + 1) * 2 > slots.count { growSlots(scratch: &scratch) }
         if entryCount == entryStorage.count { growEntries(to: entryStorage.count * 2) }
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: entry.hash) & mask
+        var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = UInt32(entryCount + 1)
+        slots[slot] = SourceIndex.slotValue(entry: entryCount, hash: hash)
         entryStorage[entryCount] = entry
         entryCount += 1
     }
@@ -205,7 +230,8 @@ final class SourceIndex: @unchecked Sendable {
     private func reserve(_ count: Int) {
         var slotCount = slots.count
         while (count + 1) * 2 > slotCount { slotCount *= 2 }
-        if slotCount > slots.count { growSlots(to: slotCount) }
+        var scratch: [UInt8] = []
+        if slotCount > slots.count { growSlots(to: slotCount, scratch: &scratch) }
         if count > entryStorage.count { growEntries(to: count) }
     }
 
@@ -217,23 +243,26 @@ final class SourceIndex: @unchecked Sendable {
     }
 
     /// Loads the slots a group of new entries will probe first, so that their misses overlap.
-    private func warmSlots(_ entries: UnsafeBufferPointer<Entry>) -> UInt64 {
+    private func warmSlots(_ hashes: UnsafeBufferPointer<UInt64>) -> UInt64 {
         let mask = slots.count - 1
         let slotBase = slots.baseAddress!
         var touched: UInt64 = 0
-        for entry in entries { touched &+= UInt64(slotBase[Int(truncatingIfNeeded: entry.hash) & mask]) }
+        for hash in hashes { touched &+= slotBase[Int(truncatingIfNeeded: hash) & mask] }
         return touched
     }
 
-    private func growSlots(to newCount: Int? = nil) {
+    /// Rehashes every entry into a larger slot table (keys are hashed again: entries do not keep
+    /// their hash, and the table is sized once up front in the common case).
+    private func growSlots(to newCount: Int? = nil, scratch: inout [UInt8]) {
         let newCount = newCount ?? slots.count * 2
         slotTable.release()
-        slotTable = LargeTable<UInt32>(count: newCount)
+        slotTable = LargeTable<UInt64>(count: newCount)
         let mask = newCount - 1
         for i in 0..<entryCount {
-            var slot = Int(truncatingIfNeeded: entryStorage[i].hash) & mask
+            let hash = hash(of: entryStorage[i], scratch: &scratch)
+            var slot = Int(truncatingIfNeeded: hash) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = UInt32(i + 1)
+            slots[slot] = SourceIndex.slotValue(entry: i, hash: hash)
         }
     }
 
@@ -245,20 +274,20 @@ final class SourceIndex: @unchecked Sendable {
         let slotBase = slots.baseAddress!
         let entryBase = entryStorage.baseAddress!
         var touched: UInt64 = 0
-        for hash in hashes { touched &+= UInt64(slotBase[Int(truncatingIfNeeded: hash) & mask]) }
-        var records: UInt64 = 0
-        for hash in hashes {
-            let index = Int(slotBase[Int(truncatingIfNeeded: hash) & mask])
-            if index > 0 { records &+= UInt64(bitPattern: Int64(entryBase[index - 1].recordStart)) }
-        }
-        for hash in hashes {
-            let index = Int(slotBase[Int(truncatingIfNeeded: hash) & mask])
-            if index > 0 {
-                let entry = entryBase[index - 1]
+        for hash in hashes { touched &+= slotBase[Int(truncatingIfNeeded: hash) & mask] }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: hashes.count) { found in
+            var records: UInt64 = 0
+            for (i, hash) in hashes.enumerated() {
+                let index = SourceIndex.entryIndex(probe(hash, from: Int(truncatingIfNeeded: hash) & mask, mask: mask).value)
+                found[i] = index
+                if index >= 0 { records &+= UInt64(bitPattern: Int64(entryBase[index].recordStart)) }
+            }
+            for i in 0..<hashes.count where found[i] >= 0 {
+                let entry = entryBase[found[i]]
                 touched &+= UInt64(file.base[entry.recordStart + Int(entry.keyStart)])
             }
+            return touched &+ records
         }
-        return touched &+ records
     }
 
     /// The entry whose key equals `key` (decoded bytes), or nil.
@@ -266,15 +295,15 @@ final class SourceIndex: @unchecked Sendable {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let index = Int(slots[slot]) - 1
+            let found = probe(hash, from: slot, mask: mask)
+            let index = SourceIndex.entryIndex(found.value)
             if index < 0 { return nil }
-            let entry = entryStorage[index]
-            if entry.hash == hash {
-                let equal = withKey(entry, scratch: &scratch) { candidate in
-                    candidate.count == key.count && (key.count == 0 || memcmpBytes(candidate.baseAddress!, key.baseAddress!, key.count))
-                }
-                if equal { return index }
+            slot = found.slot
+            // The tag matched (32 bits of the hash); the key itself decides.
+            let equal = withKey(entryStorage[index], scratch: &scratch) { candidate in
+                candidate.count == key.count && (key.count == 0 || memcmpBytes(candidate.baseAddress!, key.baseAddress!, key.count))
             }
+            if equal { return index }
             slot = (slot + 1) & mask
         }
     }
@@ -318,12 +347,15 @@ private final class KeyBlock: @unchecked Sendable {
     var start = 0
     var end = 0
     var entries: [SourceIndex.Entry] = []
+    /// The hash of each entry's key, decoded.
+    var hashes: [UInt64] = []
     var invalid = 0
     private var scratch: [UInt8] = []
 
     /// Finds the key of every line in `start..<end`, with its hash, in order.
     func findKeys(base: UnsafePointer<UInt8>, key: UnsafeRawBufferPointer) {
         entries.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
         invalid = 0
         var decoder = RowDecoder()
         var p = start
@@ -344,8 +376,9 @@ private final class KeyBlock: @unchecked Sendable {
                     } else {
                         hash = NameCounter.hash(raw)
                     }
+                    hashes.append(hash)
                     entries.append(SourceIndex.Entry(
-                        hash: hash, recordStart: p, recordLength: Int32(lineEnd - p),
+                        recordStart: p, recordLength: Int32(lineEnd - p),
                         keyStart: Int32(value.start - p), keyLength: Int32(value.end - value.start),
                         keyNeedsDecoding: value.escaped))
                 } else {
