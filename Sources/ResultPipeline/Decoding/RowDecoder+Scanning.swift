@@ -54,109 +54,137 @@ extension RowDecoder {
     /// Scans the string that opens at `p` (a quote). On success `p` is past the closing quote,
     /// `stringStart..<stringEnd` are the bytes between the quotes and `stringEscaped` says whether
     /// any escape occurs.
+    ///
+    /// The position lives in a local that is never passed by reference, so it stays in a register
+    /// through the loop (an `inout` position was stored and reloaded on every 8-byte step).
     @inline(__always)
     mutating func scanString(_ p: inout Int) -> Bool {
-        p &+= 1
-        stringStart = p
+        var q = p &+ 1
+        stringStart = q
         stringEscaped = false
         while true {
             // Eight bytes at a time until one is a quote, backslash, control or non-ASCII byte.
-            while p &+ 8 <= end {
-                // safe: p + 8 <= end, inside the line
-                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
-                let q = w ^ 0x2222_2222_2222_2222
+            while q &+ 8 <= end {
+                // safe: q + 8 <= end, inside the line
+                let w = UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self)
+                let t = w ^ 0x2222_2222_2222_2222
                 let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                let hits = ((q &- 0x0101_0101_0101_0101) & ~q)
+                let hits = ((t &- 0x0101_0101_0101_0101) & ~t)
                     | ((b &- 0x0101_0101_0101_0101) & ~b)
                     | ((w &- 0x2020_2020_2020_2020) & ~w)
                     | w
                 let flagged = hits & 0x8080_8080_8080_8080
                 if flagged == 0 {
-                    p &+= 8
+                    q &+= 8
                     continue
                 }
                 // The lowest flagged byte is a true hit: borrows only carry upwards.
-                p &+= flagged.trailingZeroBitCount &>> 3
+                q &+= flagged.trailingZeroBitCount &>> 3
                 break
             }
-            guard p < end else { return fail(.unexpectedEnd, at: p) }
-            let c = base[p]
+            guard q < end else {
+                p = q
+                return fail(.unexpectedEnd, at: q)
+            }
+            let c = base[q]
             if c == .quote {
-                stringEnd = p
-                p &+= 1
+                stringEnd = q
+                p = q &+ 1
                 return true
             }
+            let next: Int
             if c == .backslash {
                 stringEscaped = true
-                guard scanEscape(&p) else { return false }
+                next = escapeEnd(q)
             } else if c < 0x20 {
-                return fail(.controlCharacterInString, at: p)
+                next = fail(.controlCharacterInString, at: q) ? q : -1
             } else if c >= 0x80 {
-                guard scanUTF8Sequence(&p) else { return false }
+                next = utf8SequenceEnd(q)
             } else {
-                p &+= 1
+                next = q &+ 1
             }
+            guard next >= 0 else {
+                p = q
+                return false
+            }
+            q = next
         }
     }
 
-    /// Validates the escape at `p` (a backslash) and steps past it.
+    /// Validates the escape at `q` (a backslash): the position after it, or -1 (failure recorded).
     @inline(never)
-    mutating func scanEscape(_ p: inout Int) -> Bool {
-        guard p &+ 1 < end else { return fail(.unexpectedEnd, at: p &+ 1) }
-        switch base[p &+ 1] {
+    mutating func escapeEnd(_ q: Int) -> Int {
+        guard q &+ 1 < end else { _ = fail(.unexpectedEnd, at: q &+ 1); return -1 }
+        switch base[q &+ 1] {
         case .quote, .backslash, .slash, .lowerB, .lowerF, .lowerN, .lowerR, .lowerT:
-            p &+= 2
-            return true
+            return q &+ 2
         case .lowerU:
-            guard p &+ 6 <= end else { return fail(.invalidEscape, at: p) }
-            for i in 2..<6 where base[p &+ i].hexValue == nil {
-                return fail(.invalidEscape, at: p)
+            guard q &+ 6 <= end else { _ = fail(.invalidEscape, at: q); return -1 }
+            for i in 2..<6 where base[q &+ i].hexValue == nil {
+                _ = fail(.invalidEscape, at: q)
+                return -1
             }
-            p &+= 6
-            return true
+            return q &+ 6
         default:
-            return fail(.invalidEscape, at: p)
+            _ = fail(.invalidEscape, at: q)
+            return -1
         }
     }
 
-    /// Validates one multi-byte UTF-8 sequence at `p` (RFC 3629: no overlongs, no surrogates,
-    /// nothing above U+10FFFF) and steps past it.
+    /// Validates one multi-byte UTF-8 sequence at `q` (RFC 3629: no overlongs, no surrogates,
+    /// nothing above U+10FFFF): the position after it, or -1 (failure recorded).
     @inline(never)
-    mutating func scanUTF8Sequence(_ p: inout Int) -> Bool {
-        let length = UTF8Check.sequenceLength(base, at: p, end: end)
-        guard length > 0 else { return fail(.invalidUTF8, at: p) }
-        p &+= length
-        return true
+    mutating func utf8SequenceEnd(_ q: Int) -> Int {
+        let length = UTF8Check.sequenceLength(base, at: q, end: end)
+        guard length > 0 else { _ = fail(.invalidUTF8, at: q); return -1 }
+        return q &+ length
     }
 
     /// Validates the number at `p` and steps past it.
+    @inline(__always)
     mutating func scanNumber(_ p: inout Int) -> Bool {
-        let start = p
-        if base[p] == .minus { p &+= 1 }
-        guard p < end else { return fail(.invalidNumber, at: start) }
-        if base[p] == .zero {
-            p &+= 1
-            if p < end && base[p].isDigit { return fail(.invalidNumber, at: start) }
-        } else if base[p].isDigit {
-            while p < end && base[p].isDigit { p &+= 1 }
-        } else {
-            return fail(.invalidNumber, at: start)
-        }
-        if p < end && base[p] == .period {
-            p &+= 1
-            guard p < end && base[p].isDigit else { return fail(.invalidNumber, at: start) }
-            while p < end && base[p].isDigit { p &+= 1 }
-        }
-        if p < end && (base[p] == .lowerE || base[p] == .upperE) {
-            p &+= 1
-            if p < end && (base[p] == .plus || base[p] == .minus) { p &+= 1 }
-            guard p < end && base[p].isDigit else { return fail(.invalidNumber, at: start) }
-            while p < end && base[p].isDigit { p &+= 1 }
-        }
+        let next = numberEnd(p)
+        guard next >= 0 else { return false }
+        p = next
         return true
     }
 
+    /// Validates the number at `start`: the position after it, or -1 (failure recorded). Positions
+    /// are passed by value here and below, so that callers keep theirs in a register.
+    mutating func numberEnd(_ start: Int) -> Int {
+        var q = start
+        if base[q] == .minus { q &+= 1 }
+        guard q < end else { return invalidNumber(at: start) }
+        if base[q] == .zero {
+            q &+= 1
+            if q < end && base[q].isDigit { return invalidNumber(at: start) }
+        } else if base[q].isDigit {
+            while q < end && base[q].isDigit { q &+= 1 }
+        } else {
+            return invalidNumber(at: start)
+        }
+        if q < end && base[q] == .period {
+            q &+= 1
+            guard q < end && base[q].isDigit else { return invalidNumber(at: start) }
+            while q < end && base[q].isDigit { q &+= 1 }
+        }
+        if q < end && (base[q] == .lowerE || base[q] == .upperE) {
+            q &+= 1
+            if q < end && (base[q] == .plus || base[q] == .minus) { q &+= 1 }
+            guard q < end && base[q].isDigit else { return invalidNumber(at: start) }
+            while q < end && base[q].isDigit { q &+= 1 }
+        }
+        return q
+    }
+
+    @inline(never)
+    mutating func invalidNumber(at start: Int) -> Int {
+        _ = fail(.invalidNumber, at: start)
+        return -1
+    }
+
     /// Validates `true`, `false` or `null` at `p` and steps past it.
+    @inline(__always)
     mutating func scanLiteral(_ p: inout Int) -> Bool {
         let word: UInt64
         let length: Int
@@ -219,8 +247,25 @@ extension RowDecoder {
     }
 
     /// Validates the value at `p` (whitespace already skipped), which sits inside a container at
-    /// `baseDepth`. Iterative, so nesting costs one bit of `kinds` per level, never stack.
-    mutating func skipValue(_ p: inout Int, depth baseDepth: Int) -> Bool {
+    /// `depth`, and steps past it.
+    @inline(__always)
+    mutating func skipValue(_ p: inout Int, depth: Int) -> Bool {
+        let next = valueEnd(p, depth: depth)
+        guard next >= 0 else { return false }
+        p = next
+        return true
+    }
+
+    /// Validates the value at `start` (whitespace already skipped), which sits inside a container
+    /// at `baseDepth`: the position after it, or -1 (failure recorded). Iterative, so nesting
+    /// costs one bit of `kinds` per level, never stack.
+    mutating func valueEnd(_ start: Int, depth baseDepth: Int) -> Int {
+        var p = start
+        return skipValueLoop(&p, depth: baseDepth) ? p : -1
+    }
+
+    @inline(__always)
+    private mutating func skipValueLoop(_ p: inout Int, depth baseDepth: Int) -> Bool {
         var depth = baseDepth
         while true {
             guard p < end else { return fail(.unexpectedEnd, at: p) }

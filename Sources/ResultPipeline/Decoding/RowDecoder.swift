@@ -125,7 +125,27 @@ struct RowDecoder: ~Copyable {
     }
 
     /// The row object at `p`, at depth 1.
+    @inline(__always)
     private mutating func decodeRowObject(
+        _ p: inout Int, names: inout [NameRef], namesStart: Int, row: inout RowState
+    ) -> Bool {
+        let next = decodeRowObjectEnd(p, names: &names, namesStart: namesStart, row: &row)
+        guard next >= 0 else { return false }
+        p = next
+        return true
+    }
+
+    /// `decodeRowObject` with the position passed by value (kept in a register): the position after the
+    /// value, or -1 (failure recorded).
+    private mutating func decodeRowObjectEnd(
+        _ start: Int, names: inout [NameRef], namesStart: Int, row: inout RowState
+    ) -> Int {
+        var p = start
+        return decodeRowObjectBody(&p, names: &names, namesStart: namesStart, row: &row) ? p : -1
+    }
+
+    @inline(__always)
+    private mutating func decodeRowObjectBody(
         _ p: inout Int, names: inout [NameRef], namesStart: Int, row: inout RowState
     ) -> Bool {
         p &+= 1
@@ -183,7 +203,29 @@ struct RowDecoder: ~Copyable {
     }
 
     /// The `output` object at `p`, at depth 2.
+    @inline(__always)
     private mutating func decodeOutput(
+        _ p: inout Int, names: inout [NameRef], namesStart: Int,
+        labelIgnored: inout Int, actionIgnored: inout Int
+    ) -> Bool {
+        let next = decodeOutputEnd(p, names: &names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored)
+        guard next >= 0 else { return false }
+        p = next
+        return true
+    }
+
+    /// `decodeOutput` with the position passed by value (kept in a register): the position after the
+    /// value, or -1 (failure recorded).
+    private mutating func decodeOutputEnd(
+        _ start: Int, names: inout [NameRef], namesStart: Int,
+        labelIgnored: inout Int, actionIgnored: inout Int
+    ) -> Int {
+        var p = start
+        return decodeOutputBody(&p, names: &names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored) ? p : -1
+    }
+
+    @inline(__always)
+    private mutating func decodeOutputBody(
         _ p: inout Int, names: inout [NameRef], namesStart: Int,
         labelIgnored: inout Int, actionIgnored: inout Int
     ) -> Bool {
@@ -225,7 +267,29 @@ struct RowDecoder: ~Copyable {
 
     /// A `labels` or `actions` value at `p`: null (none), an array of names (depth 3), or anything
     /// else (ignored, counted once).
+    @inline(__always)
     private mutating func decodeNameList(
+        _ p: inout Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
+        ignored: inout Int
+    ) -> Bool {
+        let next = decodeNameListEnd(p, into: &list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored)
+        guard next >= 0 else { return false }
+        p = next
+        return true
+    }
+
+    /// `decodeNameList` with the position passed by value (kept in a register): the position after the
+    /// value, or -1 (failure recorded).
+    private mutating func decodeNameListEnd(
+        _ start: Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
+        ignored: inout Int
+    ) -> Int {
+        var p = start
+        return decodeNameListBody(&p, into: &list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored) ? p : -1
+    }
+
+    @inline(__always)
+    private mutating func decodeNameListBody(
         _ p: inout Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
         ignored: inout Int
     ) -> Bool {
@@ -272,7 +336,27 @@ struct RowDecoder: ~Copyable {
 
     /// An entry object at `p` (depth 4). `name` is its last `label`/`action` key's value when that
     /// value is a string.
+    @inline(__always)
     private mutating func decodeEntry(
+        _ p: inout Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
+    ) -> Bool {
+        let next = decodeEntryEnd(p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
+        guard next >= 0 else { return false }
+        p = next
+        return true
+    }
+
+    /// `decodeEntry` with the position passed by value (kept in a register): the position after the
+    /// value, or -1 (failure recorded).
+    private mutating func decodeEntryEnd(
+        _ start: Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
+    ) -> Int {
+        var p = start
+        return decodeEntryBody(&p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name) ? p : -1
+    }
+
+    @inline(__always)
+    private mutating func decodeEntryBody(
         _ p: inout Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
     ) -> Bool {
         p &+= 1
