@@ -211,17 +211,33 @@ extension RowDecoder {
     /// Scans an object key and the colon after it, leaving `p` at the member's value.
     @inline(__always)
     mutating func scanKeyAndColon(_ p: inout Int) -> Bool {
-        guard p < end else { return fail(.unexpectedEnd, at: p) }
-        guard base[p] == .quote else { return fail(.expectedKey, at: p) }
-        guard scanString(&p) else { return false }
+        let next = keyAndColonEnd(p)
+        guard next >= 0 else { return false }
+        p = next
+        return true
+    }
+
+    /// Scans the key at `start`, the colon and the whitespace after it: the position of the
+    /// member's value, or -1 (failure recorded).
+    mutating func keyAndColonEnd(_ start: Int) -> Int {
+        var p = start
+        guard p < end else { return failed(.unexpectedEnd, at: p) }
+        guard base[p] == .quote else { return failed(.expectedKey, at: p) }
+        guard scanString(&p) else { return -1 }
         if p >= end || base[p] != .colon {
             skipWhitespace(&p)
-            guard p < end else { return fail(.unexpectedEnd, at: p) }
-            guard base[p] == .colon else { return fail(.expectedColon, at: p) }
+            guard p < end else { return failed(.unexpectedEnd, at: p) }
+            guard base[p] == .colon else { return failed(.expectedColon, at: p) }
         }
         p &+= 1
         skipWhitespace(&p)
-        return true
+        return p
+    }
+
+    /// Records a grammar failure at `p`; always returns -1.
+    mutating func failed(_ problem: SyntaxProblem, at p: Int) -> Int {
+        _ = fail(problem, at: p)
+        return -1
     }
 
     @inline(__always)
