@@ -89,3 +89,24 @@ struct UTF8CheckTests {
         }
     }
 }
+
+@Suite("sameBytes")
+struct SameBytesTests {
+    @Test("agrees with a byte-by-byte comparison at every length and every differing position")
+    func everyLengthAndPosition() {
+        // The compared ranges sit at the very end of their buffers, so a read past a range would
+        // be a read past the allocation (caught under the address sanitizer).
+        for length in 0...40 {
+            let a = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, length), alignment: 1)
+            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, length), alignment: 1)
+            defer { a.deallocate(); b.deallocate() }
+            for i in 0..<length { a[i] = UInt8(truncatingIfNeeded: i &* 7 &+ 3); b[i] = a[i] }
+            #expect(sameBytes(a.baseAddress!, b.baseAddress!, length), "length \(length)")
+            for position in 0..<length {
+                b[position] ^= 0x40
+                #expect(!sameBytes(a.baseAddress!, b.baseAddress!, length), "length \(length), byte \(position)")
+                b[position] ^= 0x40
+            }
+        }
+    }
+}

@@ -56,3 +56,33 @@ func memmoveBytes(_ destination: UnsafeMutableRawPointer, _ source: UnsafeRawPoi
 func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
     count == 0 || memcmp(a, b, count) == 0
 }
+
+/// Whether `count` bytes at `a` and `b` are equal. Up to 32 bytes (names, ids) are compared with
+/// a few word loads that overlap inside the range, never past it; longer ones go to `memcmp`.
+@inline(__always)
+func sameBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+    @inline(__always) func word(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    }
+    @inline(__always) func half(_ p: UnsafeRawPointer, _ offset: Int) -> UInt32 {
+        p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+    }
+    switch count {
+    case 0:
+        return true
+    case 1 ..< 4:
+        // safe: every offset below is < count
+        return a.load(as: UInt8.self) == b.load(as: UInt8.self)
+            && a.load(fromByteOffset: count &>> 1, as: UInt8.self) == b.load(fromByteOffset: count &>> 1, as: UInt8.self)
+            && a.load(fromByteOffset: count &- 1, as: UInt8.self) == b.load(fromByteOffset: count &- 1, as: UInt8.self)
+    case 4 ... 8:
+        return half(a, 0) == half(b, 0) && half(a, count &- 4) == half(b, count &- 4)
+    case 9 ... 16:
+        return word(a, 0) == word(b, 0) && word(a, count &- 8) == word(b, count &- 8)
+    case 17 ... 32:
+        return word(a, 0) == word(b, 0) && word(a, 8) == word(b, 8)
+            && word(a, count &- 16) == word(b, count &- 16) && word(a, count &- 8) == word(b, count &- 8)
+    default:
+        return memcmp(a, b, count) == 0
+    }
+}

@@ -48,7 +48,7 @@ final class NameTable {
             if index == 0 { break }
             let e = index &- 1
             // safe: e < entryCount; starts[e] + lengths[e] <= arenaCount
-            if hashes[e] == hash && lengths[e] == length && memcmpBytes(arena + starts[e], key, length) {
+            if hashes[e] == hash && lengths[e] == length && sameBytes(arena + starts[e], key, length) {
                 counts[e] &+= 1
                 return
             }

@@ -301,7 +301,7 @@ final class SourceIndex: @unchecked Sendable {
             slot = found.slot
             // The tag matched (32 bits of the hash); the key itself decides.
             let equal = withKey(entryStorage[index], scratch: &scratch) { candidate in
-                candidate.count == key.count && (key.count == 0 || memcmpBytes(candidate.baseAddress!, key.baseAddress!, key.count))
+                candidate.count == key.count && (key.count == 0 || sameBytes(candidate.baseAddress!, key.baseAddress!, key.count))
             }
             if equal { return index }
             slot = (slot + 1) & mask
