@@ -50,10 +50,14 @@ final class MappedInput: @unchecked Sendable {
 
     deinit { munmap(region, regionLength) }
 
-    /// Drops the pages under `pointer[0..<count]` from this process (they stay in the page cache).
+    /// Drops the pages under `pointer[0..<count]` from this process (they stay in the page cache),
+    /// and those up to 2 MiB before it: chunks are released in order, so everything before a
+    /// chunk is done with, but the kernel's fault-around maps a few pages on either side of a
+    /// fault, and those that fell before an already released window stayed mapped (measured:
+    /// peak RSS grew to 64-66 MiB over 4 GiB, about 32 KiB per chunk).
     func release(_ pointer: UnsafeMutableRawPointer, count: Int) {
         let page = MappedInput.pageSize
-        let start = (pointer - base) / page * page
+        let start = max(0, (pointer - base) - (2 << 20)) / page * page
         let end = min(((pointer - base) + count + page - 1) / page * page, (size + page - 1) / page * page)
         if end > start { madvise(base + start, end - start, MADV_DONTNEED) }
     }
