@@ -49,7 +49,8 @@ extension RowDecoder {
             p &+= 1
         } else {
             while true {
-                guard scanKeyAndColon(&p), p < end else { return nil }
+                p = keyAndColonEnd(p)
+                guard p >= 0, p < end else { return nil }
                 let matches = keyMatches(key)
                 let valueStart = p
                 guard skipValue(&p, depth: 1) else { return nil }

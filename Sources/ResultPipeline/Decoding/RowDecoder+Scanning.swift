@@ -208,17 +208,10 @@ extension RowDecoder {
         return length >= 8 ? w : w & ((1 &<< UInt64(length &* 8)) &- 1)
     }
 
-    /// Scans an object key and the colon after it, leaving `p` at the member's value.
-    @inline(__always)
-    mutating func scanKeyAndColon(_ p: inout Int) -> Bool {
-        let next = keyAndColonEnd(p)
-        guard next >= 0 else { return false }
-        p = next
-        return true
-    }
-
     /// Scans the key at `start`, the colon and the whitespace after it: the position of the
-    /// member's value, or -1 (failure recorded).
+    /// member's value, or -1 (failure recorded). Callers assign the result to their position
+    /// rather than pass it by reference, so that it stays in a register.
+    @inline(__always)
     mutating func keyAndColonEnd(_ start: Int) -> Int {
         var p = start
         guard p < end else { return failed(.unexpectedEnd, at: p) }
@@ -296,7 +289,8 @@ extension RowDecoder {
                     p &+= 1
                     depth &-= 1
                 } else {
-                    guard scanKeyAndColon(&p) else { return false }
+                    p = keyAndColonEnd(p)
+                    guard p >= 0 else { return false }
                     continue
                 }
             case .openBracket:
@@ -327,7 +321,10 @@ extension RowDecoder {
                 let separator = nextSeparator(&p, close: object ? .closeBrace : .closeBracket)
                 if separator == .invalid { return false }
                 if separator == .next {
-                    if object { guard scanKeyAndColon(&p) else { return false } }
+                    if object {
+                        p = keyAndColonEnd(p)
+                        guard p >= 0 else { return false }
+                    }
                     break
                 }
                 depth &-= 1

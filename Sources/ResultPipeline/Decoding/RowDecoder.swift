@@ -155,7 +155,8 @@ struct RowDecoder: ~Copyable {
             return true
         }
         while true {
-            guard scanKeyAndColon(&p) else { return false }
+            p = keyAndColonEnd(p)
+            guard p >= 0 else { return false }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             switch keyWord(maxLength: 6) {
             case (0x6469, 2):  // "id"
@@ -236,7 +237,8 @@ struct RowDecoder: ~Copyable {
             return true
         }
         while true {
-            guard scanKeyAndColon(&p) else { return false }
+            p = keyAndColonEnd(p)
+            guard p >= 0 else { return false }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             switch keyWord(maxLength: 7) {
             case (0x736C_6562_616C, 6):  // "labels"
@@ -366,7 +368,8 @@ struct RowDecoder: ~Copyable {
             return true
         }
         while true {
-            guard scanKeyAndColon(&p) else { return false }
+            p = keyAndColonEnd(p)
+            guard p >= 0 else { return false }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             let key = keyWord(maxLength: 6)
             if key.word == entryKey && key.length == entryKeyLength {
