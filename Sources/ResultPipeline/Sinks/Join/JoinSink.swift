@@ -33,49 +33,77 @@ public final class JoinSink: Sink {
 
         init(index: SourceIndex) { self.index = index }
 
-        /// Warms the lookups of rows `start ..< start + warmGroup` (those that exist).
-        private func warmGroup(startingAt start: Int) {
-            guard start < hashes.count else { return }
-            let end = min(hashes.count, start + Worker.warmGroup)
-            hashes.withUnsafeBufferPointer { all in
-                warmth &+= index.warm(UnsafeBufferPointer(rebasing: all[start..<end]))
-            }
-        }
+        private static let idPrefix = Array(#"{"id":""#.utf8)
+        private static let resultPrefix = Array(#"","result":"#.utf8)
+        private static let sourcePrefix = Array(#","source":"#.utf8)
+        private static let null = Array("null".utf8)
+        private static let lineEnd = Array("}\n".utf8)
 
         func process(_ batch: RowBatch, output: inout [UInt8]) throws {
+            // The per-chunk arrays are worked on as locals: as stored properties of this class,
+            // every access inside the row loops paid a dynamic exclusivity check.
+            var hashes: [UInt64] = []
+            var matches: [Int32] = []
+            var keyScratch: [UInt8] = []
+            var scratch: [UInt8] = []
+            var fields: [CSVField] = []
+            swap(&hashes, &self.hashes)
+            swap(&matches, &self.matches)
+            swap(&keyScratch, &self.keyScratch)
+            swap(&scratch, &self.scratch)
+            swap(&fields, &self.fields)
+            defer {
+                swap(&hashes, &self.hashes)
+                swap(&matches, &self.matches)
+                swap(&keyScratch, &self.keyScratch)
+                swap(&scratch, &self.scratch)
+                swap(&fields, &self.fields)
+            }
             matches.removeAll(keepingCapacity: true)
             hashes.removeAll(keepingCapacity: true)
+            var textBytes = 0
             batch.forEachRow { row in
                 let id = row.id
                 hashes.append(id.isEscaped ? id.withUTF8 { NameCounter.hash($0) } : NameCounter.hash(id.rawBytes))
+                textBytes &+= id.rawBytes.count &+ row.raw.count &+ 160
             }
-            // Rows are joined a group behind the loads: while group g is joined, the loads of
-            // group g + 2 are in flight (measured: one group ahead left part of the misses).
-            let group = Worker.warmGroup
-            warmGroup(startingAt: 0)
-            warmGroup(startingAt: group)
-            var i = 0
-            batch.forEachRow { row in
-                if i % group == 0 { warmGroup(startingAt: i + 2 * group) }
-                let id = row.id
-                let hash = hashes[i]
-                i += 1
-                let found: Int? = id.isEscaped
-                    ? id.withUTF8 { key in index.find(key, hash: hash, scratch: &keyScratch) }
-                    : index.find(id.rawBytes, hash: hash, scratch: &keyScratch)
-                matches.append(Int32(found ?? -1))
-                output.append(contentsOf: #"{"id":""#.utf8)
-                output.append(contentsOf: id.rawBytes)
-                output.append(contentsOf: #"","result":"#.utf8)
-                output.append(contentsOf: row.raw)
-                output.append(contentsOf: #","source":"#.utf8)
-                if let found {
-                    index.appendRecord(found, to: &output, scratch: &scratch, fields: &fields)
-                } else {
-                    output.append(contentsOf: "null".utf8)
+            output.reserveCapacity(output.count &+ textBytes)
+            let index = self.index
+            var warmth: UInt64 = 0
+            hashes.withUnsafeBufferPointer { all in
+                // Rows are joined a group behind the loads: while group g is joined, the loads
+                // of group g + 2 are in flight (measured: one group ahead left part of the misses).
+                let group = Worker.warmGroup
+                func warm(from start: Int) {
+                    guard start < all.count else { return }
+                    warmth &+= index.warm(UnsafeBufferPointer(rebasing: all[start..<min(all.count, start + group)]))
                 }
-                output.append(contentsOf: "}\n".utf8)
+                warm(from: 0)
+                warm(from: group)
+                var i = 0
+                batch.forEachRow { row in
+                    if i % group == 0 { warm(from: i + 2 * group) }
+                    let id = row.id
+                    let hash = all[i]
+                    i += 1
+                    let found: Int? = id.isEscaped
+                        ? id.withUTF8 { key in index.find(key, hash: hash, scratch: &keyScratch) }
+                        : index.find(id.rawBytes, hash: hash, scratch: &keyScratch)
+                    matches.append(Int32(found ?? -1))
+                    output.append(contentsOf: Worker.idPrefix)
+                    output.append(contentsOf: id.rawBytes)
+                    output.append(contentsOf: Worker.resultPrefix)
+                    output.append(contentsOf: row.raw)
+                    output.append(contentsOf: Worker.sourcePrefix)
+                    if let found {
+                        index.appendRecord(found, to: &output, scratch: &scratch, fields: &fields)
+                    } else {
+                        output.append(contentsOf: Worker.null)
+                    }
+                    output.append(contentsOf: Worker.lineEnd)
+                }
             }
+            self.warmth &+= warmth
             // Trailer for the ordered part: one entry index per row, then the text's length.
             let textLength = output.count
             matches.withUnsafeBytes { output.append(contentsOf: $0) }
