@@ -171,7 +171,7 @@ public struct Pipeline: Sendable {
             if splitter.readerIsBusy && workerCount >= PipelineOptions.onlineCores {
                 // The reader is on the critical path and the workers fill every core: with equal
                 // shares it would get only cores / (workers + 1) of one (measured: labels over a
-                // .zst, 1.26-1.36 s -> 1.14-1.27 s with the workers niced by 5).
+                // .zst, 1.23-1.28 s -> 1.12-1.14 s with the workers niced by 5).
                 yieldToReader.store(true, ordering: .relaxed)
             }
             var before: Int64 = 0

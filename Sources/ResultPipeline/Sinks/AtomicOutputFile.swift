@@ -32,7 +32,7 @@ public final class AtomicOutputFile {
     /// Write-back is started every this many bytes, so that the final fsync waits only for the tail
     /// and dirty pages do not pile up. Pages a few steps behind (written back by then) are dropped
     /// from the page cache: a multi-GB output would otherwise push other files out, and new pages
-    /// for it cost more to find (measured: the kernel's copy into the page cache halved).
+    /// for it cost more to find (measured: system time for a 1.5 GB joined output halved).
     private static let writebackStep = 16 << 20
     private static let dropLag = 4 * writebackStep
 
