@@ -15,6 +15,39 @@ struct LabelsCommandTests {
         #expect(r.stderr.hasPrefix("skresults: "))
     }
 
+    @Test("on mutated sample lines, counts and every reject (line, offset, bytes) equal the independent reference",
+          arguments: [["--threads", "1"], ["--threads", "3", "--chunk-size", "4KiB"]])
+    func mutatedLinesMatchReference(options: [String]) throws {
+        let dir = try Scratch()
+        let reference = CLI.packageRoot.appendingPathComponent("Tests/reference").path
+        let input = dir.path("mutated.jsonl")
+        #expect(try shell("python3 \(reference)/mutated_lines.py 11 4000 \(input)") == 0)
+        #expect(try shell("PYTHONIOENCODING=utf-8:surrogatepass python3 \(reference)/reference_labels.py "
+                          + "--rejects \(dir.path("ref.rej")) \(input) > \(dir.path("ref.json"))") == 0)
+        let r = try CLI.run(["labels", "-q", "--format", "json", "--rejects", dir.path("ours.rej"), input] + options)
+        #expect(r.status == 0)
+        func object(_ data: Data) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        }
+        let ours = try object(Data(r.stdout.utf8))
+        let theirs = try object(Data(contentsOf: URL(fileURLWithPath: dir.path("ref.json"))))
+        for key in ["lines", "rows", "blank", "rejected", "null_output", "ignored_entries"] {
+            #expect(ours[key] as? Int == theirs[key] as? Int, "\(key)")
+        }
+        #expect((ours["rejected"] as? Int ?? 0) > 1000 && (ours["rows"] as? Int ?? 0) > 100)
+        // Rejects: the same lines, offsets and raw bytes, in order (the reference gives no reason).
+        func rejects(_ path: String) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+                let o = try object(Data(line.utf8))
+                return "\(o["line"] ?? "-") \(o["offset"] ?? "-") \(o["raw"] ?? o["raw_base64"] ?? "-")"
+            }
+        }
+        let ourRejects = try rejects(dir.path("ours.rej"))
+        let theirRejects = try rejects(dir.path("ref.rej"))
+        #expect(ourRejects.count == theirRejects.count)
+        #expect(ourRejects == theirRejects)
+    }
+
     @Test("standard input, by '-' and by no file, gives the same summary")
     func standardInput() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: CLI.sample("results.jsonl")))
