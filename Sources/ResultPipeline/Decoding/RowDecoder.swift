@@ -30,6 +30,7 @@ struct RowDecoder: ~Copyable {
     var actions: [NameRef] = []
     /// Scratch for unescaping keys.
     var keyScratch: [UInt8] = []
+    let keys = KnownKeys()
 
     static let defaultMaxDepth = 512
 
@@ -155,10 +156,23 @@ struct RowDecoder: ~Copyable {
             return true
         }
         while true {
-            p = keyAndColonEnd(p)
-            guard p >= 0 else { return false }
+            let w0 = word(at: p), w1 = word(at: p &+ 8)
+            let key: (word: UInt64, length: Int)
+            if starts(with: keys.id, at: p, w0, w1) {
+                key = afterKey(keys.id, at: &p)
+            } else if starts(with: keys.output, at: p, w0, w1) {
+                key = afterKey(keys.output, at: &p)
+            } else if starts(with: keys.url, at: p, w0, w1) {
+                key = afterKey(keys.url, at: &p)
+            } else if starts(with: keys.metadata, at: p, w0, w1) {
+                key = afterKey(keys.metadata, at: &p)
+            } else {
+                p = keyAndColonEnd(p)
+                guard p >= 0 else { return false }
+                key = keyWord(maxLength: 6)
+            }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
-            switch keyWord(maxLength: 6) {
+            switch key {
             case (0x6469, 2):  // "id"
                 if base[p] == .quote {
                     guard scanString(&p) else { return false }
@@ -237,10 +251,21 @@ struct RowDecoder: ~Copyable {
             return true
         }
         while true {
-            p = keyAndColonEnd(p)
-            guard p >= 0 else { return false }
+            let w0 = word(at: p), w1 = word(at: p &+ 8)
+            let key: (word: UInt64, length: Int)
+            if starts(with: keys.labels, at: p, w0, w1) {
+                key = afterKey(keys.labels, at: &p)
+            } else if starts(with: keys.actions, at: p, w0, w1) {
+                key = afterKey(keys.actions, at: &p)
+            } else if starts(with: keys.fields, at: p, w0, w1) {
+                key = afterKey(keys.fields, at: &p)
+            } else {
+                p = keyAndColonEnd(p)
+                guard p >= 0 else { return false }
+                key = keyWord(maxLength: 7)
+            }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
-            switch keyWord(maxLength: 7) {
+            switch key {
             case (0x736C_6562_616C, 6):  // "labels"
                 if names.count > namesStart { names.removeSubrange(namesStart...) }
                 labelIgnored = 0
@@ -368,10 +393,21 @@ struct RowDecoder: ~Copyable {
             return true
         }
         while true {
-            p = keyAndColonEnd(p)
-            guard p >= 0 else { return false }
+            let w0 = word(at: p), w1 = word(at: p &+ 8)
+            let entryPattern = entryKeyLength == 5 ? keys.label : keys.action
+            let key: (word: UInt64, length: Int)
+            if starts(with: entryPattern, at: p, w0, w1) {
+                key = afterKey(entryPattern, at: &p)
+            } else if starts(with: keys.score, at: p, w0, w1) {
+                key = afterKey(keys.score, at: &p)
+            } else if starts(with: keys.queue, at: p, w0, w1) {
+                key = afterKey(keys.queue, at: &p)
+            } else {
+                p = keyAndColonEnd(p)
+                guard p >= 0 else { return false }
+                key = keyWord(maxLength: 6)
+            }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
-            let key = keyWord(maxLength: 6)
             if key.word == entryKey && key.length == entryKeyLength {
                 if base[p] == .quote {
                     guard scanString(&p) else { return false }
