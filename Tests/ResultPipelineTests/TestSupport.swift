@@ -81,14 +81,14 @@ func decodeOne(_ line: String, maxDepth: Int = 512) -> (Result<RowDecoder.Fields
 
 func decodeOne(_ line: [UInt8], maxDepth: Int = 512) -> (Result<RowDecoder.Fields, Rejection>, [String]) {
     var decoder = RowDecoder(maxDepth: maxDepth)
-    var names: [NameRef] = []
+    let names = RecordBuffer<NameRef>()
     // Copy into storage with padding, as a chunk has.
     let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: line.count + 16)
     defer { storage.deallocate() }
     storage.initialize(repeating: 0, count: line.count + 16)
     for (i, b) in line.enumerated() { storage[i] = b }
-    let result = decoder.decode(base: storage, start: 0, end: line.count, names: &names)
-    let strings = names.map { name -> String in
+    let result = decoder.decode(base: storage, start: 0, end: line.count, names: names)
+    let strings = names.withUnsafeBufferPointer { Array($0) }.map { name -> String in
         var bytes: [UInt8] = []
         let raw = UnsafeRawBufferPointer(start: storage + Int(name.start), count: Int(name.length))
         if name.escaped { JSONUnescape.append(raw, to: &bytes) } else { bytes = Array(raw) }

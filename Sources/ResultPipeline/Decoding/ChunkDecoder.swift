@@ -12,7 +12,9 @@ struct ChunkDecoder: ~Copyable {
     }
 
     mutating func decode(_ chunk: Chunk) {
-        var out = DecodedChunk()
+        // The chunk's findings are filled as a local value (a chunk's stored properties would
+        // cost an exclusivity check per access); the placeholder holds its place meanwhile.
+        var out = DecodedChunk.placeholder
         swap(&out, &chunk.decoded)
         out.reset()
         var lineIndex: Int32 = 0
@@ -56,7 +58,7 @@ struct ChunkDecoder: ~Copyable {
             return
         }
         let namesStart = out.names.count
-        switch rows.decode(base: base, start: start, end: end, names: &out.names) {
+        switch rows.decode(base: base, start: start, end: end, names: out.names) {
         case .success(let f):
             out.rows.append(RowRecord(
                 lineStart: Int32(start), lineLength: Int32(end &- start), lineIndex: index,

@@ -48,17 +48,21 @@ struct RejectRecord {
 
 /// Everything a worker learned about one chunk.
 struct DecodedChunk {
-    var rows: [RowRecord] = []
-    var names: [NameRef] = []
+    let rows = RecordBuffer<RowRecord>(capacity: 1024)
+    let names = RecordBuffer<NameRef>(capacity: 1024)
     var rejects: [RejectRecord] = []
     var lineCount = 0
     var blankCount = 0
     var nullOutputCount = 0
     var ignoredEntryCount = 0
 
+    /// Stands in a chunk while its own findings are being filled.
+    // safe: never written; workers only move it between a local and their own chunk.
+    nonisolated(unsafe) static let placeholder = DecodedChunk()
+
     mutating func reset() {
-        rows.removeAll(keepingCapacity: true)
-        names.removeAll(keepingCapacity: true)
+        rows.removeAll()
+        names.removeAll()
         rejects.removeAll(keepingCapacity: true)
         lineCount = 0
         blankCount = 0

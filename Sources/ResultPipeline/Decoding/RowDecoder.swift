@@ -27,7 +27,7 @@ struct RowDecoder: ~Copyable {
     var stringEnd = 0
     var stringEscaped = false
     /// Actions of the current row, appended to the names after its labels.
-    var actions: [NameRef] = []
+    let actions = RecordBuffer<NameRef>(capacity: 16)
     /// Scratch for unescaping keys.
     var keyScratch: [UInt8] = []
     let keys = KnownKeys()
@@ -42,7 +42,6 @@ struct RowDecoder: ~Copyable {
         kinds.initialize(repeating: 0, count: words)
         // Never read before `decode` sets it.
         base = UnsafePointer(bitPattern: 0x10)!
-        actions.reserveCapacity(16)
     }
 
     deinit { kinds.deallocate() }
@@ -73,7 +72,7 @@ struct RowDecoder: ~Copyable {
     /// Decodes the line `base[start..<end]`. On success the row's labels, then its actions, are
     /// appended to `names`; on failure `names` is left as it was and the rejection is returned.
     mutating func decode(
-        base: UnsafePointer<UInt8>, start: Int, end: Int, names: inout [NameRef]
+        base: UnsafePointer<UInt8>, start: Int, end: Int, names: RecordBuffer<NameRef>
     ) -> Result<Fields, Rejection> {
         self.base = base
         self.lineStart = start
@@ -97,8 +96,8 @@ struct RowDecoder: ~Copyable {
             return .failure(failure!)
         }
         var row = RowState()
-        if !actions.isEmpty { actions.removeAll(keepingCapacity: true) }
-        if decodeRowObject(&p, names: &names, namesStart: namesStart, row: &row) {
+        actions.removeAll()
+        if decodeRowObject(&p, names: names, namesStart: namesStart, row: &row) {
             skipWhitespace(&p)
             if p != end { _ = fail(.trailingCharacters, at: p) }
         }
@@ -113,7 +112,7 @@ struct RowDecoder: ~Copyable {
             failure = Rejection(reason: .invalidOutput)
         }
         if let failure {
-            if names.count > namesStart { names.removeSubrange(namesStart...) }
+            if names.count > namesStart { names.truncate(to: namesStart) }
             return .failure(failure)
         }
         var fields = row.fields
@@ -128,9 +127,9 @@ struct RowDecoder: ~Copyable {
     /// The row object at `p`, at depth 1.
     @inline(__always)
     private mutating func decodeRowObject(
-        _ p: inout Int, names: inout [NameRef], namesStart: Int, row: inout RowState
+        _ p: inout Int, names: RecordBuffer<NameRef>, namesStart: Int, row: inout RowState
     ) -> Bool {
-        let next = decodeRowObjectEnd(p, names: &names, namesStart: namesStart, row: &row)
+        let next = decodeRowObjectEnd(p, names: names, namesStart: namesStart, row: &row)
         guard next >= 0 else { return false }
         p = next
         return true
@@ -139,15 +138,15 @@ struct RowDecoder: ~Copyable {
     /// `decodeRowObject` with the position passed by value (kept in a register): the position after the
     /// value, or -1 (failure recorded).
     private mutating func decodeRowObjectEnd(
-        _ start: Int, names: inout [NameRef], namesStart: Int, row: inout RowState
+        _ start: Int, names: RecordBuffer<NameRef>, namesStart: Int, row: inout RowState
     ) -> Int {
         var p = start
-        return decodeRowObjectBody(&p, names: &names, namesStart: namesStart, row: &row) ? p : -1
+        return decodeRowObjectBody(&p, names: names, namesStart: namesStart, row: &row) ? p : -1
     }
 
     @inline(__always)
     private mutating func decodeRowObjectBody(
-        _ p: inout Int, names: inout [NameRef], namesStart: Int, row: inout RowState
+        _ p: inout Int, names: RecordBuffer<NameRef>, namesStart: Int, row: inout RowState
     ) -> Bool {
         p &+= 1
         skipWhitespace(&p)
@@ -189,13 +188,13 @@ struct RowDecoder: ~Copyable {
                     row.id = .invalid
                 }
             case (0x7475_7074_756F, 6):  // "output"
-                if names.count > namesStart { names.removeSubrange(namesStart...) }
-                if !actions.isEmpty { actions.removeAll(keepingCapacity: true) }
+                if names.count > namesStart { names.truncate(to: namesStart) }
+                actions.removeAll()
                 row.labelIgnored = 0
                 row.actionIgnored = 0
                 switch base[p] {
                 case .openBrace:
-                    guard decodeOutput(&p, names: &names, namesStart: namesStart,
+                    guard decodeOutput(&p, names: names, namesStart: namesStart,
                                        labelIgnored: &row.labelIgnored, actionIgnored: &row.actionIgnored)
                     else { return false }
                     row.output = .object
@@ -220,10 +219,10 @@ struct RowDecoder: ~Copyable {
     /// The `output` object at `p`, at depth 2.
     @inline(__always)
     private mutating func decodeOutput(
-        _ p: inout Int, names: inout [NameRef], namesStart: Int,
+        _ p: inout Int, names: RecordBuffer<NameRef>, namesStart: Int,
         labelIgnored: inout Int, actionIgnored: inout Int
     ) -> Bool {
-        let next = decodeOutputEnd(p, names: &names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored)
+        let next = decodeOutputEnd(p, names: names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored)
         guard next >= 0 else { return false }
         p = next
         return true
@@ -232,16 +231,16 @@ struct RowDecoder: ~Copyable {
     /// `decodeOutput` with the position passed by value (kept in a register): the position after the
     /// value, or -1 (failure recorded).
     private mutating func decodeOutputEnd(
-        _ start: Int, names: inout [NameRef], namesStart: Int,
+        _ start: Int, names: RecordBuffer<NameRef>, namesStart: Int,
         labelIgnored: inout Int, actionIgnored: inout Int
     ) -> Int {
         var p = start
-        return decodeOutputBody(&p, names: &names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored) ? p : -1
+        return decodeOutputBody(&p, names: names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored) ? p : -1
     }
 
     @inline(__always)
     private mutating func decodeOutputBody(
-        _ p: inout Int, names: inout [NameRef], namesStart: Int,
+        _ p: inout Int, names: RecordBuffer<NameRef>, namesStart: Int,
         labelIgnored: inout Int, actionIgnored: inout Int
     ) -> Bool {
         p &+= 1
@@ -267,20 +266,15 @@ struct RowDecoder: ~Copyable {
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             switch key {
             case (0x736C_6562_616C, 6):  // "labels"
-                if names.count > namesStart { names.removeSubrange(namesStart...) }
+                if names.count > namesStart { names.truncate(to: namesStart) }
                 labelIgnored = 0
-                guard decodeNameList(&p, into: &names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
+                guard decodeNameList(&p, into: names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
                                      ignored: &labelIgnored) else { return false }
             case (0x73_6E6F_6974_6361, 7):  // "actions"
-                // Swapped out so the list and `self` are not borrowed at once.
-                var list: [NameRef] = []
-                swap(&list, &actions)
-                if !list.isEmpty { list.removeAll(keepingCapacity: true) }
+                actions.removeAll()
                 actionIgnored = 0
-                let ok = decodeNameList(&p, into: &list, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
-                                        ignored: &actionIgnored)
-                actions = list
-                guard ok else { return false }
+                guard decodeNameList(&p, into: actions, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
+                                     ignored: &actionIgnored) else { return false }
             default:
                 guard skipMember(&p, depth: 2) else { return false }
             }
@@ -296,10 +290,10 @@ struct RowDecoder: ~Copyable {
     /// else (ignored, counted once).
     @inline(__always)
     private mutating func decodeNameList(
-        _ p: inout Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
+        _ p: inout Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
         ignored: inout Int
     ) -> Bool {
-        let next = decodeNameListEnd(p, into: &list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored)
+        let next = decodeNameListEnd(p, into: list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored)
         guard next >= 0 else { return false }
         p = next
         return true
@@ -308,16 +302,16 @@ struct RowDecoder: ~Copyable {
     /// `decodeNameList` with the position passed by value (kept in a register): the position after the
     /// value, or -1 (failure recorded).
     private mutating func decodeNameListEnd(
-        _ start: Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
+        _ start: Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
         ignored: inout Int
     ) -> Int {
         var p = start
-        return decodeNameListBody(&p, into: &list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored) ? p : -1
+        return decodeNameListBody(&p, into: list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored) ? p : -1
     }
 
     @inline(__always)
     private mutating func decodeNameListBody(
-        _ p: inout Int, into list: inout [NameRef], entryKey: UInt64, entryKeyLength: Int,
+        _ p: inout Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
         ignored: inout Int
     ) -> Bool {
         switch base[p] {

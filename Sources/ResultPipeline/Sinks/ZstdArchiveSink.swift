@@ -90,7 +90,9 @@ public final class ZstdArchiveSink: Sink {
         guard decoded.rejects.isEmpty, decoded.blankCount == 0, chunk.leadingLongLines.isEmpty,
               decoded.rows.count == decoded.lineCount else { return false }
         var total = 0
-        for row in decoded.rows { total &+= Int(row.lineLength) &+ 1 }
+        decoded.rows.withUnsafeBufferPointer { rows in
+            for row in rows { total &+= Int(row.lineLength) &+ 1 }
+        }
         return total == chunk.end - chunk.start
     }
 
