@@ -4,7 +4,7 @@
 // the same either way, only cheaper for the common form.
 
 /// `"name":`, packed little-endian into two words with masks (at most 16 bytes).
-struct KeyPattern {
+struct KeyPattern: Sendable {
     let low: UInt64
     let high: UInt64
     let lowMask: UInt64
@@ -35,7 +35,10 @@ struct KeyPattern {
 }
 
 /// The patterns of every key the decoder recognises.
-struct KnownKeys {
+struct KnownKeys: Sendable {
+    /// Built once; a decoder copies it (plain words) instead of building the patterns again.
+    static let shared = KnownKeys()
+
     let id = KeyPattern("id")
     let output = KeyPattern("output")
     let metadata = KeyPattern("metadata")

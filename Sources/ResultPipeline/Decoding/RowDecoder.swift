@@ -30,7 +30,7 @@ struct RowDecoder: ~Copyable {
     let actions = RecordBuffer<NameRef>(capacity: 16)
     /// Scratch for unescaping keys.
     var keyScratch: [UInt8] = []
-    let keys = KnownKeys()
+    let keys = KnownKeys.shared
 
     static let defaultMaxDepth = 512
 

@@ -67,7 +67,10 @@ public final class JoinSink: Sink {
                 hashes.append(id.isEscaped ? id.withUTF8 { NameCounter.hash($0) } : NameCounter.hash(id.rawBytes))
                 textBytes &+= id.rawBytes.count &+ row.raw.count &+ 160
             }
-            output.reserveCapacity(output.count &+ textBytes)
+            // With headroom: an exact reservation would reallocate for nearly every chunk.
+            if output.count &+ textBytes > output.capacity {
+                output.reserveCapacity((output.count &+ textBytes) &* 5 / 4)
+            }
             let index = self.index
             var warmth: UInt64 = 0
             hashes.withUnsafeBufferPointer { all in
