@@ -37,6 +37,31 @@ struct NameCounterTests {
     }
 }
 
+@Suite("NameTable")
+struct NameTableTests {
+    @Test("counts every name of every length, many alike, through its growth, and drains them all")
+    func countsManyAlikeNames() {
+        // Names of 0-40 bytes that share long prefixes and suffixes, so that hashing must use
+        // every byte to spread them; each is counted (i % 7) + 1 times.
+        let table = NameTable()
+        var expected: [String: Int] = [:]
+        for i in 0..<6000 {
+            let width = i % 41
+            var name = String(repeating: "p", count: max(0, width - 4)) + String(i % 10_000, radix: 36)
+            name = String(name.suffix(width))
+            for _ in 0 ..< (i % 7) + 1 {
+                name.withUTF8 { table.add(UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!), $0.count) }
+            }
+            expected[name, default: 0] += (i % 7) + 1
+        }
+        var counter = NameCounter()
+        table.drain(into: &counter)
+        #expect(counter.distinctCount == expected.count)
+        #expect(counter.total == expected.values.reduce(0, +))
+        for (name, count) in expected { #expect(counter.count(of: name) == count, "\(name)") }
+    }
+}
+
 @Suite("JSONText")
 struct JSONTextTests {
     @Test("escapes quotes, backslashes and control characters, keeps UTF-8")
