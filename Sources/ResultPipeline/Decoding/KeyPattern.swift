@@ -11,7 +11,8 @@ struct KeyPattern: Sendable {
     let highMask: UInt64
     /// Bytes of `"name":`.
     let length: Int
-    /// The name as `RowDecoder.keyWord` reports it: packed when at most 8 bytes, else `(0, -1)`.
+    /// The name packed the way `RowDecoder.keyWord` packs it, for the loops' key switches (names of
+    /// up to 8 bytes; longer ones are `(0, -1)`, as `keyWord` reports them).
     let key: (word: UInt64, length: Int)
 
     init(_ name: String) {
