@@ -58,8 +58,8 @@ struct ChunkDecoder: ~Copyable {
             return
         }
         let namesStart = out.names.count
-        switch rows.decode(base: base, start: start, end: end, names: out.names) {
-        case .success(let f):
+        if rows.decodeRow(base: base, start: start, end: end, names: out.names) {
+            let f = rows.fields
             out.rows.append(RowRecord(
                 lineStart: Int32(start), lineLength: Int32(end &- start), lineIndex: index,
                 idStart: Int32(f.idStart), idLength: Int32(f.idLength), namesStart: Int32(namesStart),
@@ -67,9 +67,9 @@ struct ChunkDecoder: ~Copyable {
                 output: f.output, idEscaped: f.idEscaped))
             if f.output != .object { out.nullOutputCount &+= 1 }
             out.ignoredEntryCount &+= f.ignoredEntries
-        case .failure(let rejection):
+        } else {
             out.rejects.append(RejectRecord(lineIndex: index, lineStart: Int32(start), lineLength: Int32(end &- start),
-                                            longLine: -1, rejection: rejection))
+                                            longLine: -1, rejection: rows.failure!))
         }
     }
 }

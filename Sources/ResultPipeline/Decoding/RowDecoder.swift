@@ -30,6 +30,8 @@ struct RowDecoder: ~Copyable {
     let actions = RecordBuffer<NameRef>(capacity: 16)
     /// Scratch for unescaping keys.
     var keyScratch: [UInt8] = []
+    /// The last row `decodeRow` accepted.
+    var fields = Fields()
     let keys = KnownKeys.shared
 
     static let defaultMaxDepth = 512
@@ -74,6 +76,15 @@ struct RowDecoder: ~Copyable {
     mutating func decode(
         base: UnsafePointer<UInt8>, start: Int, end: Int, names: RecordBuffer<NameRef>
     ) -> Result<Fields, Rejection> {
+        decodeRow(base: base, start: start, end: end, names: names) ? .success(fields) : .failure(failure!)
+    }
+
+    /// `decode` for the per-row loop: true with the row in `fields`, or false with the reason in
+    /// `failure` (no result value to build and take apart per row).
+    @inline(__always)
+    mutating func decodeRow(
+        base: UnsafePointer<UInt8>, start: Int, end: Int, names: RecordBuffer<NameRef>
+    ) -> Bool {
         self.base = base
         self.lineStart = start
         self.end = end
@@ -82,18 +93,18 @@ struct RowDecoder: ~Copyable {
         var p = start
         skipWhitespace(&p)
         guard p < end else {
-            _ = fail(.unexpectedEnd, at: p)
-            return .failure(failure!)
+            return fail(.unexpectedEnd, at: p)
         }
         if base[p] != .openBrace {
             if skipValue(&p, depth: 0) {
                 skipWhitespace(&p)
                 if p == end {
-                    return .failure(Rejection(reason: .notAnObject))
+                    failure = Rejection(reason: .notAnObject)
+                    return false
                 }
                 _ = fail(.trailingCharacters, at: p)
             }
-            return .failure(failure!)
+            return false
         }
         var row = RowState()
         actions.removeAll()
@@ -111,17 +122,17 @@ struct RowDecoder: ~Copyable {
         if failure == nil && row.output == .invalid {
             failure = Rejection(reason: .invalidOutput)
         }
-        if let failure {
+        if failure != nil {
             if names.count > namesStart { names.truncate(to: namesStart) }
-            return .failure(failure)
+            return false
         }
-        var fields = row.fields
+        fields = row.fields
         fields.labelCount = names.count &- namesStart
         fields.actionCount = actions.count
         if !actions.isEmpty { names.append(contentsOf: actions) }
         fields.output = row.output == .object ? .object : (row.output == .null ? .null : .missing)
         fields.ignoredEntries = row.labelIgnored &+ row.actionIgnored
-        return .success(fields)
+        return true
     }
 
     /// The row object at `p`, at depth 1.
