@@ -227,6 +227,29 @@ extension RowDecoder {
         return p
     }
 
+    /// Steps over a key of at most 7 plain bytes written compactly (`"name":`) at `p`, and the
+    /// whitespace after its colon, with one 8-byte load; -1 when the key is anything else (longer,
+    /// escaped, not ASCII, spaced before its colon, or not a key), which the caller then scans.
+    @inline(__always)
+    func shortKeyEnd(_ p: Int) -> Int {
+        // safe: p < end here, and the storage is padded 16 bytes past `end`
+        let w = word(at: p &+ 1)
+        let t = w ^ 0x2222_2222_2222_2222
+        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        let flagged = (((t &- 0x0101_0101_0101_0101) & ~t)
+            | ((b &- 0x0101_0101_0101_0101) & ~b)
+            | ((w &- 0x2020_2020_2020_2020) & ~w)
+            | w) & 0x8080_8080_8080_8080
+        // The lowest flagged byte is exact (borrows only carry upwards); it must be the closing
+        // quote, followed by the colon, all inside the line.
+        let k = flagged.trailingZeroBitCount &>> 3
+        var q = p &+ 1 &+ k
+        guard base[p] == .quote, k < 8, q &+ 1 < end, base[q] == .quote, base[q &+ 1] == .colon else { return -1 }
+        q &+= 2
+        skipWhitespace(&q)
+        return q
+    }
+
     /// Records a grammar failure at `p`; always returns -1.
     mutating func failed(_ problem: SyntaxProblem, at p: Int) -> Int {
         _ = fail(problem, at: p)
@@ -289,7 +312,8 @@ extension RowDecoder {
                     p &+= 1
                     depth &-= 1
                 } else {
-                    p = keyAndColonEnd(p)
+                    let short = p < end ? shortKeyEnd(p) : -1
+                    p = short >= 0 ? short : keyAndColonEnd(p)
                     guard p >= 0 else { return false }
                     continue
                 }
@@ -322,7 +346,8 @@ extension RowDecoder {
                 if separator == .invalid { return false }
                 if separator == .next {
                     if object {
-                        p = keyAndColonEnd(p)
+                        let short = p < end ? shortKeyEnd(p) : -1
+                        p = short >= 0 ? short : keyAndColonEnd(p)
                         guard p >= 0 else { return false }
                     }
                     break
