@@ -135,3 +135,18 @@ struct SameBytesTests {
         }
     }
 }
+
+@Suite("KeyPattern")
+struct KeyPatternTests {
+    @Test("every literal pattern the decoder uses equals the one built from its name")
+    func literalsMatchNames() {
+        #expect(KnownKeys.all.count == 11)
+        for (name, literal) in KnownKeys.all {
+            let built = KeyPattern(name)
+            #expect(literal.low == built.low && literal.high == built.high, "\(name)")
+            #expect(literal.lowMask == built.lowMask && literal.highMask == built.highMask, "\(name)")
+            #expect(literal.length == built.length && literal.length == name.utf8.count + 3, "\(name)")
+            #expect(literal.key.word == built.key.word && literal.key.length == built.key.length, "\(name)")
+        }
+    }
+}

@@ -15,6 +15,16 @@ struct KeyPattern: Sendable {
     /// up to 8 bytes; longer ones are `(0, -1)`, as `keyWord` reports them).
     let key: (word: UInt64, length: Int)
 
+    init(low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, key: (word: UInt64, length: Int)) {
+        self.low = low
+        self.high = high
+        self.lowMask = lowMask
+        self.highMask = highMask
+        self.length = length
+        self.key = key
+    }
+
+    /// Builds the pattern of `name` (the tests check the literals below against it).
     init(_ name: String) {
         let bytes = [UInt8](("\"" + name + "\":").utf8)
         precondition(bytes.count <= 16, "key patterns are at most 16 bytes")
@@ -35,22 +45,38 @@ struct KeyPattern: Sendable {
     }
 }
 
-/// The patterns of every key the decoder recognises.
-struct KnownKeys: Sendable {
-    /// Built once; a decoder copies it (plain words) instead of building the patterns again.
-    static let shared = KnownKeys()
+/// The patterns of every key the decoder recognises, written as literals so that they are
+/// constants in the compiled loops (built at run time, each check loaded five fields from memory).
+/// `KeyPatternTests` checks each against `KeyPattern(name)`.
+enum KnownKeys {
+    static let id = KeyPattern(low: 0x0000003A22646922, high: 0x0000000000000000, lowMask: 0x000000FFFFFFFFFF, highMask: 0x0000000000000000,
+                                length: 5, key: (0x6469, 2))  // "id":
+    static let output = KeyPattern(low: 0x2274757074756F22, high: 0x000000000000003A, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x00000000000000FF,
+                                length: 9, key: (0x74757074756F, 6))  // "output":
+    static let metadata = KeyPattern(low: 0x7461646174656D22, high: 0x00000000003A2261, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x0000000000FFFFFF,
+                                length: 11, key: (0x617461646174656D, 8))  // "metadata":
+    static let url = KeyPattern(low: 0x00003A226C727522, high: 0x0000000000000000, lowMask: 0x0000FFFFFFFFFFFF, highMask: 0x0000000000000000,
+                                length: 6, key: (0x6C7275, 3))  // "url":
+    static let labels = KeyPattern(low: 0x22736C6562616C22, high: 0x000000000000003A, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x00000000000000FF,
+                                length: 9, key: (0x736C6562616C, 6))  // "labels":
+    static let actions = KeyPattern(low: 0x736E6F6974636122, high: 0x0000000000003A22, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x000000000000FFFF,
+                                length: 10, key: (0x736E6F69746361, 7))  // "actions":
+    static let fields = KeyPattern(low: 0x2273646C65696622, high: 0x000000000000003A, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x00000000000000FF,
+                                length: 9, key: (0x73646C656966, 6))  // "fields":
+    static let label = KeyPattern(low: 0x3A226C6562616C22, high: 0x0000000000000000, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x0000000000000000,
+                                length: 8, key: (0x6C6562616C, 5))  // "label":
+    static let action = KeyPattern(low: 0x226E6F6974636122, high: 0x000000000000003A, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x00000000000000FF,
+                                length: 9, key: (0x6E6F69746361, 6))  // "action":
+    static let score = KeyPattern(low: 0x3A2265726F637322, high: 0x0000000000000000, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x0000000000000000,
+                                length: 8, key: (0x65726F6373, 5))  // "score":
+    static let queue = KeyPattern(low: 0x3A22657565757122, high: 0x0000000000000000, lowMask: 0xFFFFFFFFFFFFFFFF, highMask: 0x0000000000000000,
+                                length: 8, key: (0x6575657571, 5))  // "queue":
 
-    let id = KeyPattern("id")
-    let output = KeyPattern("output")
-    let metadata = KeyPattern("metadata")
-    let url = KeyPattern("url")
-    let labels = KeyPattern("labels")
-    let actions = KeyPattern("actions")
-    let fields = KeyPattern("fields")
-    let label = KeyPattern("label")
-    let action = KeyPattern("action")
-    let score = KeyPattern("score")
-    let queue = KeyPattern("queue")
+    static let all: [(name: String, pattern: KeyPattern)] = [
+        ("id", id), ("output", output), ("metadata", metadata), ("url", url), ("labels", labels),
+        ("actions", actions), ("fields", fields), ("label", label), ("action", action),
+        ("score", score), ("queue", queue),
+    ]
 }
 
 extension RowDecoder {

@@ -32,7 +32,6 @@ struct RowDecoder: ~Copyable {
     var keyScratch: [UInt8] = []
     /// The last row `decodeRow` accepted.
     var fields = Fields()
-    let keys = KnownKeys.shared
 
     static let defaultMaxDepth = 512
 
@@ -168,14 +167,14 @@ struct RowDecoder: ~Copyable {
         while true {
             let w0 = word(at: p), w1 = word(at: p &+ 8)
             let key: (word: UInt64, length: Int)
-            if starts(with: keys.id, at: p, w0, w1) {
-                key = afterKey(keys.id, at: &p)
-            } else if starts(with: keys.output, at: p, w0, w1) {
-                key = afterKey(keys.output, at: &p)
-            } else if starts(with: keys.url, at: p, w0, w1) {
-                key = afterKey(keys.url, at: &p)
-            } else if starts(with: keys.metadata, at: p, w0, w1) {
-                key = afterKey(keys.metadata, at: &p)
+            if starts(with: KnownKeys.id, at: p, w0, w1) {
+                key = afterKey(KnownKeys.id, at: &p)
+            } else if starts(with: KnownKeys.output, at: p, w0, w1) {
+                key = afterKey(KnownKeys.output, at: &p)
+            } else if starts(with: KnownKeys.url, at: p, w0, w1) {
+                key = afterKey(KnownKeys.url, at: &p)
+            } else if starts(with: KnownKeys.metadata, at: p, w0, w1) {
+                key = afterKey(KnownKeys.metadata, at: &p)
             } else {
                 p = keyAndColonEnd(p)
                 guard p >= 0 else { return false }
@@ -263,12 +262,12 @@ struct RowDecoder: ~Copyable {
         while true {
             let w0 = word(at: p), w1 = word(at: p &+ 8)
             let key: (word: UInt64, length: Int)
-            if starts(with: keys.labels, at: p, w0, w1) {
-                key = afterKey(keys.labels, at: &p)
-            } else if starts(with: keys.actions, at: p, w0, w1) {
-                key = afterKey(keys.actions, at: &p)
-            } else if starts(with: keys.fields, at: p, w0, w1) {
-                key = afterKey(keys.fields, at: &p)
+            if starts(with: KnownKeys.labels, at: p, w0, w1) {
+                key = afterKey(KnownKeys.labels, at: &p)
+            } else if starts(with: KnownKeys.actions, at: p, w0, w1) {
+                key = afterKey(KnownKeys.actions, at: &p)
+            } else if starts(with: KnownKeys.fields, at: p, w0, w1) {
+                key = afterKey(KnownKeys.fields, at: &p)
             } else {
                 p = keyAndColonEnd(p)
                 guard p >= 0 else { return false }
@@ -399,14 +398,14 @@ struct RowDecoder: ~Copyable {
         }
         while true {
             let w0 = word(at: p), w1 = word(at: p &+ 8)
-            let entryPattern = entryKeyLength == 5 ? keys.label : keys.action
+            let entryPattern = entryKeyLength == 5 ? KnownKeys.label : KnownKeys.action
             let key: (word: UInt64, length: Int)
             if starts(with: entryPattern, at: p, w0, w1) {
                 key = afterKey(entryPattern, at: &p)
-            } else if starts(with: keys.score, at: p, w0, w1) {
-                key = afterKey(keys.score, at: &p)
-            } else if starts(with: keys.queue, at: p, w0, w1) {
-                key = afterKey(keys.queue, at: &p)
+            } else if starts(with: KnownKeys.score, at: p, w0, w1) {
+                key = afterKey(KnownKeys.score, at: &p)
+            } else if starts(with: KnownKeys.queue, at: p, w0, w1) {
+                key = afterKey(KnownKeys.queue, at: &p)
             } else {
                 p = keyAndColonEnd(p)
                 guard p >= 0 else { return false }
