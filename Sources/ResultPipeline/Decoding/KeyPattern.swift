@@ -80,13 +80,6 @@ enum KnownKeys {
 }
 
 extension RowDecoder {
-    /// The 8 bytes at `p` (the storage is padded past any line's end).
-    @inline(__always)
-    func word(at p: Int) -> UInt64 {
-        // safe: p <= end, and the chunk storage (or the mapping's spare page) extends 16 bytes past it
-        UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
-    }
-
     /// Whether the bytes at `p`, whose first 16 are `w0` and `w1`, start with `pattern` inside the line.
     @inline(__always)
     func starts(with pattern: KeyPattern, at p: Int, _ w0: UInt64, _ w1: UInt64) -> Bool {

@@ -65,20 +65,11 @@ extension RowDecoder {
         while true {
             // Eight bytes at a time until one is a quote, backslash, control or non-ASCII byte.
             while q &+ 8 <= end {
-                // safe: q + 8 <= end, inside the line
-                let w = UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self)
-                let t = w ^ 0x2222_2222_2222_2222
-                let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                let hits = ((t &- 0x0101_0101_0101_0101) & ~t)
-                    | ((b &- 0x0101_0101_0101_0101) & ~b)
-                    | ((w &- 0x2020_2020_2020_2020) & ~w)
-                    | w
-                let flagged = hits & 0x8080_8080_8080_8080
+                let flagged = RowDecoder.stringStops(word(at: q))
                 if flagged == 0 {
                     q &+= 8
                     continue
                 }
-                // The lowest flagged byte is a true hit: borrows only carry upwards.
                 q &+= flagged.trailingZeroBitCount &>> 3
                 break
             }
@@ -109,6 +100,19 @@ extension RowDecoder {
             }
             q = next
         }
+    }
+
+    /// The high bit of each byte of `w` that stops a plain run inside a string: a quote, a
+    /// backslash, a control byte or a non-ASCII byte. The lowest flagged byte is always a true
+    /// stop (borrows only carry upwards), so its position is exact; later ones may be false.
+    @inline(__always)
+    static func stringStops(_ w: UInt64) -> UInt64 {
+        let t = w ^ 0x2222_2222_2222_2222
+        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        return (((t &- 0x0101_0101_0101_0101) & ~t)
+            | ((b &- 0x0101_0101_0101_0101) & ~b)
+            | ((w &- 0x2020_2020_2020_2020) & ~w)
+            | w) & 0x8080_8080_8080_8080
     }
 
     /// Validates the escape at `q` (a backslash): the position after it, or -1 (failure recorded).
@@ -200,11 +204,17 @@ extension RowDecoder {
         return true
     }
 
+    /// The 8 bytes at `p` (the storage is padded past any line's end).
+    @inline(__always)
+    func word(at p: Int) -> UInt64 {
+        // safe: p <= end, and the chunk storage (or the mapping's spare page) extends 16 bytes past it
+        UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+    }
+
     /// The `length` (at most 8) bytes at `p`, little-endian in a word.
     @inline(__always)
     func packedKey(_ p: Int, _ length: Int) -> UInt64 {
-        // safe: p + length <= end <= capacity, and the storage has 16 bytes of padding past capacity
-        let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+        let w = word(at: p)
         return length >= 8 ? w : w & ((1 &<< UInt64(length &* 8)) &- 1)
     }
 
@@ -232,17 +242,8 @@ extension RowDecoder {
     /// escaped, not ASCII, spaced before its colon, or not a key), which the caller then scans.
     @inline(__always)
     func shortKeyEnd(_ p: Int) -> Int {
-        // safe: p < end here, and the storage is padded 16 bytes past `end`
-        let w = word(at: p &+ 1)
-        let t = w ^ 0x2222_2222_2222_2222
-        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-        let flagged = (((t &- 0x0101_0101_0101_0101) & ~t)
-            | ((b &- 0x0101_0101_0101_0101) & ~b)
-            | ((w &- 0x2020_2020_2020_2020) & ~w)
-            | w) & 0x8080_8080_8080_8080
-        // The lowest flagged byte is exact (borrows only carry upwards); it must be the closing
-        // quote, followed by the colon, all inside the line.
-        let k = flagged.trailingZeroBitCount &>> 3
+        // The first stop must be the closing quote, followed by the colon, all inside the line.
+        let k = RowDecoder.stringStops(word(at: p &+ 1)).trailingZeroBitCount &>> 3
         var q = p &+ 1 &+ k
         guard base[p] == .quote, k < 8, q &+ 1 < end, base[q] == .quote, base[q &+ 1] == .colon else { return -1 }
         q &+= 2

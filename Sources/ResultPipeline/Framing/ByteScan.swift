@@ -57,6 +57,22 @@ func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> 
     count == 0 || memcmp(a, b, count) == 0
 }
 
+/// The last bytes of the `count` bytes at `p` (count > 0) as one word, in at most two loads that
+/// stay inside the range: the 8 bytes ending at its end when it has them (they may overlap bytes
+/// before), else two overlapping halves, else its first, middle and last byte. For hashing: keys
+/// of different lengths are told apart by the length, mixed in separately.
+@inline(__always)
+func lastWord(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    if count >= 8 { return p.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) }
+    if count >= 4 {
+        return UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            | UInt64(p.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)) &<< 32
+    }
+    return UInt64(p.load(as: UInt8.self))
+        | UInt64(p.load(fromByteOffset: count &>> 1, as: UInt8.self)) &<< 8
+        | UInt64(p.load(fromByteOffset: count &- 1, as: UInt8.self)) &<< 16
+}
+
 /// Whether `count` bytes at `a` and `b` are equal. Up to 32 bytes (names, ids) are compared with
 /// a few word loads that overlap inside the range, never past it; longer ones go to `memcmp`.
 @inline(__always)

@@ -126,22 +126,8 @@ public struct NameCounter: Sendable {
             h ^= h &>> 31
             i &+= 8
         }
-        // The last 1-7 bytes in at most two loads that stay inside the key: the word ending at
-        // the key's end when the key has one (it overlaps bytes already mixed in), else two
-        // overlapping halves, else first, middle and last byte (the length is in the seed).
-        var tail: UInt64 = 0
-        if i < n {
-            if n >= 8 {
-                tail = p.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
-            } else if n >= 4 {
-                tail = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
-                    | UInt64(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)) &<< 32
-            } else {
-                tail = UInt64(p.load(fromByteOffset: 0, as: UInt8.self))
-                    | UInt64(p.load(fromByteOffset: n &>> 1, as: UInt8.self)) &<< 8
-                    | UInt64(p.load(fromByteOffset: n &- 1, as: UInt8.self)) &<< 16
-            }
-        }
+        // The last 1-7 bytes (the length is in the seed).
+        let tail: UInt64 = i < n ? lastWord(p, n) : 0
         // Full avalanche (murmur3's finaliser): keys that differ only in their last bytes, such as
         // `product_1000001` and `product_1000002`, must still differ in the low bits that pick a slot.
         h ^= tail

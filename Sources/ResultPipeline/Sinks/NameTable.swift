@@ -123,15 +123,8 @@ final class NameTable {
             }
             // The last word ends at the key's end (it may overlap the one before).
             h = (h ^ key.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) &* k
-        } else if n >= 4 {
-            let lo = UInt64(key.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
-            let hi = UInt64(key.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
-            h = (h ^ (lo | hi &<< 32)) &* k
         } else if n > 0 {
-            let bytes = UInt64(key.load(as: UInt8.self))
-                | UInt64(key.load(fromByteOffset: n &>> 1, as: UInt8.self)) &<< 8
-                | UInt64(key.load(fromByteOffset: n &- 1, as: UInt8.self)) &<< 16
-            h = (h ^ bytes) &* k
+            h = (h ^ lastWord(key, n)) &* k
         }
         return h ^ (h &>> 29)
     }
