@@ -21,12 +21,18 @@ public struct JoinStats: Sendable, Equatable {
 /// Writes each accepted row joined with its source record, atomically.
 public final class JoinSink: Sink {
     private final class Worker: SinkWorker {
+        /// Per-chunk working arrays, kept across chunks for their capacity.
+        struct Buffers {
+            var hashes: [UInt64] = []
+            var matches: [Int32] = []
+            /// Unescaped ids, and CSV values and fields of the records being appended.
+            var key: [UInt8] = []
+            var record: [UInt8] = []
+            var fields: [CSVField] = []
+        }
+
         let index: SourceIndex
-        var scratch: [UInt8] = []
-        var keyScratch: [UInt8] = []
-        var fields: [CSVField] = []
-        var matches: [Int32] = []
-        var hashes: [UInt64] = []
+        var buffers = Buffers()
         /// Sum of the warm-up loads; kept so that they are not optimised away.
         var warmth: UInt64 = 0
         static let warmGroup = 32
@@ -40,31 +46,17 @@ public final class JoinSink: Sink {
         private static let lineEnd = Array("}\n".utf8)
 
         func process(_ batch: RowBatch, output: inout [UInt8]) throws {
-            // The per-chunk arrays are worked on as locals: as stored properties of this class,
-            // every access inside the row loops paid a dynamic exclusivity check.
-            var hashes: [UInt64] = []
-            var matches: [Int32] = []
-            var keyScratch: [UInt8] = []
-            var scratch: [UInt8] = []
-            var fields: [CSVField] = []
-            swap(&hashes, &self.hashes)
-            swap(&matches, &self.matches)
-            swap(&keyScratch, &self.keyScratch)
-            swap(&scratch, &self.scratch)
-            swap(&fields, &self.fields)
-            defer {
-                swap(&hashes, &self.hashes)
-                swap(&matches, &self.matches)
-                swap(&keyScratch, &self.keyScratch)
-                swap(&scratch, &self.scratch)
-                swap(&fields, &self.fields)
-            }
-            matches.removeAll(keepingCapacity: true)
-            hashes.removeAll(keepingCapacity: true)
+            // The buffers are worked on as a local: as stored properties of this class, every
+            // access inside the row loops paid a dynamic exclusivity check.
+            var b = Buffers()
+            swap(&b, &buffers)
+            defer { swap(&b, &buffers) }
+            b.matches.removeAll(keepingCapacity: true)
+            b.hashes.removeAll(keepingCapacity: true)
             var textBytes = 0
             batch.forEachRow { row in
                 let id = row.id
-                hashes.append(id.isEscaped ? id.withUTF8 { NameCounter.hash($0) } : NameCounter.hash(id.rawBytes))
+                b.hashes.append(id.isEscaped ? id.withUTF8 { NameCounter.hash($0) } : NameCounter.hash(id.rawBytes))
                 textBytes &+= id.rawBytes.count &+ row.raw.count &+ 160
             }
             // With headroom: an exact reservation would reallocate for nearly every chunk.
@@ -73,7 +65,7 @@ public final class JoinSink: Sink {
             }
             let index = self.index
             var warmth: UInt64 = 0
-            hashes.withUnsafeBufferPointer { all in
+            b.hashes.withUnsafeBufferPointer { all in
                 // Rows are joined a group behind the loads: while group g is joined, the loads
                 // of group g + 2 are in flight (measured: one group ahead left part of the misses).
                 let group = Worker.warmGroup
@@ -90,16 +82,16 @@ public final class JoinSink: Sink {
                     let hash = all[i]
                     i += 1
                     let found: Int? = id.isEscaped
-                        ? id.withUTF8 { key in index.find(key, hash: hash, scratch: &keyScratch) }
-                        : index.find(id.rawBytes, hash: hash, scratch: &keyScratch)
-                    matches.append(Int32(found ?? -1))
+                        ? id.withUTF8 { key in index.find(key, hash: hash, scratch: &b.key) }
+                        : index.find(id.rawBytes, hash: hash, scratch: &b.key)
+                    b.matches.append(Int32(found ?? -1))
                     output.append(contentsOf: Worker.idPrefix)
                     output.append(contentsOf: id.rawBytes)
                     output.append(contentsOf: Worker.resultPrefix)
                     output.append(contentsOf: row.raw)
                     output.append(contentsOf: Worker.sourcePrefix)
                     if let found {
-                        index.appendRecord(found, to: &output, scratch: &scratch, fields: &fields)
+                        index.appendRecord(found, to: &output, scratch: &b.record, fields: &b.fields)
                     } else {
                         output.append(contentsOf: Worker.null)
                     }
@@ -109,7 +101,7 @@ public final class JoinSink: Sink {
             self.warmth &+= warmth
             // Trailer for the ordered part: one entry index per row, then the text's length.
             let textLength = output.count
-            matches.withUnsafeBytes { output.append(contentsOf: $0) }
+            b.matches.withUnsafeBytes { output.append(contentsOf: $0) }
             WorkerOutputTrailer.append(textLength, to: &output)
         }
     }
