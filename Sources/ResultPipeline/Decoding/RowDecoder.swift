@@ -107,7 +107,8 @@ struct RowDecoder: ~Copyable {
         }
         var row = RowState()
         actions.removeAll()
-        if decodeRowObject(&p, names: names, namesStart: namesStart, row: &row) {
+        p = decodeRowObjectEnd(p, names: names, namesStart: namesStart, row: &row)
+        if p >= 0 {
             skipWhitespace(&p)
             if p != end { _ = fail(.trailingCharacters, at: p) }
         }
@@ -135,18 +136,7 @@ struct RowDecoder: ~Copyable {
     }
 
     /// The row object at `p`, at depth 1.
-    @inline(__always)
-    private mutating func decodeRowObject(
-        _ p: inout Int, names: RecordBuffer<NameRef>, namesStart: Int, row: inout RowState
-    ) -> Bool {
-        let next = decodeRowObjectEnd(p, names: names, namesStart: namesStart, row: &row)
-        guard next >= 0 else { return false }
-        p = next
-        return true
-    }
-
-    /// `decodeRowObject` with the position passed by value (kept in a register): the position after the
-    /// value, or -1 (failure recorded).
+    /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeRowObjectEnd(
         _ start: Int, names: RecordBuffer<NameRef>, namesStart: Int, row: inout RowState
     ) -> Int {
@@ -204,9 +194,9 @@ struct RowDecoder: ~Copyable {
                 row.actionIgnored = 0
                 switch base[p] {
                 case .openBrace:
-                    guard decodeOutput(&p, names: names, namesStart: namesStart,
-                                       labelIgnored: &row.labelIgnored, actionIgnored: &row.actionIgnored)
-                    else { return false }
+                    p = decodeOutputEnd(p, names: names, namesStart: namesStart,
+                                        labelIgnored: &row.labelIgnored, actionIgnored: &row.actionIgnored)
+                    guard p >= 0 else { return false }
                     row.output = .object
                 case .lowerN:
                     guard scanLiteral(&p) else { return false }
@@ -227,19 +217,7 @@ struct RowDecoder: ~Copyable {
     }
 
     /// The `output` object at `p`, at depth 2.
-    @inline(__always)
-    private mutating func decodeOutput(
-        _ p: inout Int, names: RecordBuffer<NameRef>, namesStart: Int,
-        labelIgnored: inout Int, actionIgnored: inout Int
-    ) -> Bool {
-        let next = decodeOutputEnd(p, names: names, namesStart: namesStart, labelIgnored: &labelIgnored, actionIgnored: &actionIgnored)
-        guard next >= 0 else { return false }
-        p = next
-        return true
-    }
-
-    /// `decodeOutput` with the position passed by value (kept in a register): the position after the
-    /// value, or -1 (failure recorded).
+    /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeOutputEnd(
         _ start: Int, names: RecordBuffer<NameRef>, namesStart: Int,
         labelIgnored: inout Int, actionIgnored: inout Int
@@ -278,13 +256,15 @@ struct RowDecoder: ~Copyable {
             case (0x736C_6562_616C, 6):  // "labels"
                 if names.count > namesStart { names.truncate(to: namesStart) }
                 labelIgnored = 0
-                guard decodeNameList(&p, into: names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
-                                     ignored: &labelIgnored) else { return false }
+                p = decodeNameListEnd(p, into: names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
+                                      ignored: &labelIgnored)
+                guard p >= 0 else { return false }
             case (0x73_6E6F_6974_6361, 7):  // "actions"
                 actions.removeAll()
                 actionIgnored = 0
-                guard decodeNameList(&p, into: actions, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
-                                     ignored: &actionIgnored) else { return false }
+                p = decodeNameListEnd(p, into: actions, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
+                                      ignored: &actionIgnored)
+                guard p >= 0 else { return false }
             default:
                 guard skipMember(&p, depth: 2) else { return false }
             }
@@ -298,19 +278,7 @@ struct RowDecoder: ~Copyable {
 
     /// A `labels` or `actions` value at `p`: null (none), an array of names (depth 3), or anything
     /// else (ignored, counted once).
-    @inline(__always)
-    private mutating func decodeNameList(
-        _ p: inout Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
-        ignored: inout Int
-    ) -> Bool {
-        let next = decodeNameListEnd(p, into: list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored)
-        guard next >= 0 else { return false }
-        p = next
-        return true
-    }
-
-    /// `decodeNameList` with the position passed by value (kept in a register): the position after the
-    /// value, or -1 (failure recorded).
+    /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeNameListEnd(
         _ start: Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
         ignored: inout Int
@@ -350,8 +318,8 @@ struct RowDecoder: ~Copyable {
                                     escaped: stringEscaped))
             case .openBrace:
                 var name: NameRef?
-                guard decodeEntry(&p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
-                else { return false }
+                p = decodeEntryEnd(p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
+                guard p >= 0 else { return false }
                 if let name { list.append(name) } else { ignored &+= 1 }
             default:
                 guard skipValue(&p, depth: 3) else { return false }
@@ -367,18 +335,7 @@ struct RowDecoder: ~Copyable {
 
     /// An entry object at `p` (depth 4). `name` is its last `label`/`action` key's value when that
     /// value is a string.
-    @inline(__always)
-    private mutating func decodeEntry(
-        _ p: inout Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
-    ) -> Bool {
-        let next = decodeEntryEnd(p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
-        guard next >= 0 else { return false }
-        p = next
-        return true
-    }
-
-    /// `decodeEntry` with the position passed by value (kept in a register): the position after the
-    /// value, or -1 (failure recorded).
+    /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeEntryEnd(
         _ start: Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
     ) -> Int {
