@@ -11,9 +11,14 @@ public struct JSONStringView {
     /// Calls `body` with the string's UTF-8 bytes: the raw bytes when there is no escape, else an
     /// unescaped copy.
     public func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if !isEscaped { return try body(rawBytes) }
         var scratch: [UInt8] = []
-        scratch.reserveCapacity(rawBytes.count)
+        return try withUTF8(scratch: &scratch, body)
+    }
+
+    /// `withUTF8`, unescaping into `scratch` (kept by the caller, so a loop allocates nothing).
+    func withUTF8<R>(scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if !isEscaped { return try body(rawBytes) }
+        scratch.removeAll(keepingCapacity: true)
         JSONUnescape.append(rawBytes, to: &scratch)
         return try scratch.withUnsafeBytes(body)
     }

@@ -76,9 +76,8 @@ public final class LabelCountsSink: Sink {
                 table.add(raw, Int(name.length))
                 return
             }
-            scratch.removeAll(keepingCapacity: true)
-            JSONUnescape.append(UnsafeRawBufferPointer(start: raw, count: Int(name.length)), to: &scratch)
-            scratch.withUnsafeBytes { table.add($0.baseAddress ?? base, $0.count) }
+            let view = JSONStringView(rawBytes: UnsafeRawBufferPointer(start: raw, count: Int(name.length)), isEscaped: true)
+            view.withUTF8(scratch: &scratch) { table.add($0.baseAddress ?? base, $0.count) }
         }
     }
 

@@ -25,7 +25,9 @@ public final class JoinSink: Sink {
         struct Buffers {
             var hashes: [UInt64] = []
             var matches: [Int32] = []
-            /// Unescaped ids, and CSV values and fields of the records being appended.
+            /// Unescaped ids; unescaped source keys met while probing; CSV values and fields of
+            /// the records being appended.
+            var id: [UInt8] = []
             var key: [UInt8] = []
             var record: [UInt8] = []
             var fields: [CSVField] = []
@@ -56,7 +58,7 @@ public final class JoinSink: Sink {
             var textBytes = 0
             batch.forEachRow { row in
                 let id = row.id
-                b.hashes.append(id.isEscaped ? id.withUTF8 { NameCounter.hash($0) } : NameCounter.hash(id.rawBytes))
+                b.hashes.append(id.withUTF8(scratch: &b.id) { NameCounter.hash($0) })
                 textBytes &+= id.rawBytes.count &+ row.raw.count &+ 160
             }
             // With headroom: an exact reservation would reallocate for nearly every chunk.
@@ -81,9 +83,7 @@ public final class JoinSink: Sink {
                     let id = row.id
                     let hash = all[i]
                     i += 1
-                    let found: Int? = id.isEscaped
-                        ? id.withUTF8 { key in index.find(key, hash: hash, scratch: &b.key) }
-                        : index.find(id.rawBytes, hash: hash, scratch: &b.key)
+                    let found = id.withUTF8(scratch: &b.id) { index.find($0, hash: hash, scratch: &b.key) }
                     b.matches.append(Int32(found ?? -1))
                     output.append(contentsOf: Worker.idPrefix)
                     output.append(contentsOf: id.rawBytes)
@@ -155,12 +155,7 @@ public final class JoinSink: Sink {
             } else {
                 stats.unmatchedResults += 1
                 let id = row.id
-                let seen: Int
-                if id.isEscaped {
-                    seen = id.withUTF8 { unmatchedIDs.add($0) }
-                } else {
-                    seen = unmatchedIDs.add(id.rawBytes)
-                }
+                let seen = id.withUTF8(scratch: &idScratch) { unmatchedIDs.add($0) }
                 if seen > 0 { stats.duplicateResultIDs += 1 }
             }
         }
