@@ -242,7 +242,7 @@ final class SourceIndex: @unchecked Sendable {
         entryTable = grown
     }
 
-    /// Loads the slots a group of new entries will probe first, so that their misses overlap.
+    /// Loads the slots a group of keys will probe first, so that their misses overlap.
     private func warmSlots(_ hashes: UnsafeBufferPointer<UInt64>) -> UInt64 {
         let mask = slots.count - 1
         let slotBase = slots.baseAddress!
@@ -271,10 +271,8 @@ final class SourceIndex: @unchecked Sendable {
     /// other. Returns a value that depends on every load (so none is dropped); it means nothing.
     func warm(_ hashes: UnsafeBufferPointer<UInt64>) -> UInt64 {
         let mask = slots.count - 1
-        let slotBase = slots.baseAddress!
         let entryBase = entryStorage.baseAddress!
-        var touched: UInt64 = 0
-        for hash in hashes { touched &+= slotBase[Int(truncatingIfNeeded: hash) & mask] }
+        var touched = warmSlots(hashes)
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: hashes.count) { found in
             var records: UInt64 = 0
             for (i, hash) in hashes.enumerated() {
