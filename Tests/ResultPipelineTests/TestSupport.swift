@@ -87,7 +87,8 @@ func decodeOne(_ line: [UInt8], maxDepth: Int = 512) -> (Result<RowDecoder.Field
     defer { storage.deallocate() }
     storage.initialize(repeating: 0, count: line.count + 16)
     for (i, b) in line.enumerated() { storage[i] = b }
-    let result = decoder.decode(base: storage, start: 0, end: line.count, names: names)
+    let result: Result<RowDecoder.Fields, Rejection> =
+        decoder.decodeRow(base: storage, start: 0, end: line.count, names: names) ? .success(decoder.fields) : .failure(decoder.failure!)
     let strings = names.withUnsafeBufferPointer { Array($0) }.map { name -> String in
         var bytes: [UInt8] = []
         let raw = UnsafeRawBufferPointer(start: storage + Int(name.start), count: Int(name.length))

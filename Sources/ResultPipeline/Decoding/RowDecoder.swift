@@ -70,16 +70,8 @@ struct RowDecoder: ~Copyable {
         var actionIgnored = 0
     }
 
-    /// Decodes the line `base[start..<end]`. On success the row's labels, then its actions, are
-    /// appended to `names`; on failure `names` is left as it was and the rejection is returned.
-    mutating func decode(
-        base: UnsafePointer<UInt8>, start: Int, end: Int, names: RecordBuffer<NameRef>
-    ) -> Result<Fields, Rejection> {
-        decodeRow(base: base, start: start, end: end, names: names) ? .success(fields) : .failure(failure!)
-    }
-
-    /// `decode` for the per-row loop: true with the row in `fields`, or false with the reason in
-    /// `failure` (no result value to build and take apart per row).
+    /// Decodes the line `base[start..<end]`: true with the row in `fields`, its labels and then its
+    /// actions appended to `names`; or false with the reason in `failure` and `names` as it was.
     @inline(__always)
     mutating func decodeRow(
         base: UnsafePointer<UInt8>, start: Int, end: Int, names: RecordBuffer<NameRef>
