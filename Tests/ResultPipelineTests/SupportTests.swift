@@ -60,6 +60,27 @@ struct NameTableTests {
         #expect(counter.total == expected.values.reduce(0, +))
         for (name, count) in expected { #expect(counter.count(of: name) == count, "\(name)") }
     }
+
+    @Test("names that differ only in their last bytes spread over the slots")
+    func alikeNamesSpread() {
+        // The slot is the hash's low bits. Families of names that differ only at their end must
+        // still land on (nearly) as many slots as there are names; a hash whose low bits ignore
+        // the last bytes put each family on one slot, and every lookup walked all of them.
+        let families: [(Int) -> String] = [
+            { "policy.l\($0)" }, { "policy.label_\($0)" }, { "p\($0)" },
+            { "risk.category.subcategory_\($0)" }, { String(repeating: "x", count: 15) + "\($0 % 10)\($0 / 10)" },
+        ]
+        for family in families {
+            let names = (0..<300).map(family)
+            var slots = Set<UInt64>()
+            for name in names {
+                var copy = name
+                copy.withUTF8 { _ = slots.insert(NameTable.hash(UnsafeRawPointer($0.baseAddress!), $0.count) & 1023) }
+            }
+            // 300 names into 1,024 slots at random: about 260 distinct slots are expected.
+            #expect(slots.count >= 220, "\(names[0]): \(slots.count) slots")
+        }
+    }
 }
 
 @Suite("JSONText")

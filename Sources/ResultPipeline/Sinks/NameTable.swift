@@ -107,26 +107,30 @@ final class NameTable {
         }
     }
 
-    /// A multiply hash, cheaper than `NameCounter.hash`: this table holds a few hundred names, a
-    /// collision costs only a probe, and every probe compares the bytes. The last step folds the
-    /// product's high bits, which mix all of its inputs, into the low bits that pick a slot.
+    /// A folded-multiply hash, cheaper than `NameCounter.hash`: each word is multiplied to 128 bits
+    /// and the two halves are xored, so every input bit reaches the low bits that pick a slot.
+    /// (A plain 64-bit product does not: its low bits depend only on the low bits of its input,
+    /// and names such as `policy.l17` and `policy.l243` differ only in their last bytes.)
     @inline(__always)
     static func hash(_ key: UnsafeRawPointer, _ n: Int) -> UInt64 {
-        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var h = UInt64(truncatingIfNeeded: n) &* k
+        @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+            let product = (h ^ w).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
+            return product.high ^ product.low
+        }
+        var h = UInt64(truncatingIfNeeded: n) ^ 0x243F_6A88_85A3_08D3
         if n >= 8 {
             var i = 0
             while i &+ 8 < n {
                 // safe: i + 8 < n
-                h = (h ^ key.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k
+                h = mix(h, key.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 i &+= 8
             }
             // The last word ends at the key's end (it may overlap the one before).
-            h = (h ^ key.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) &* k
+            h = mix(h, key.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self))
         } else if n > 0 {
-            h = (h ^ lastWord(key, n)) &* k
+            h = mix(h, lastWord(key, n))
         }
-        return h ^ (h &>> 29)
+        return h
     }
 
     /// Adds every count into `counter`.
