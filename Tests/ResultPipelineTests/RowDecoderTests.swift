@@ -100,6 +100,63 @@ struct RowDecoderTests {
         #expect(r.reason == .invalidUTF8)
     }
 
+    /// Pieces of string content: plain text, valid sequences at the edges of their ranges, and
+    /// invalid ones (stray continuations, overlongs, surrogates, above U+10FFFF, cut-off leads).
+    static let textPieces: [[UInt8]] = [
+        Array("a".utf8), Array("plain text".utf8), Array("0123456789abcdef".utf8), [0x7F],
+        [0xC2, 0x80], [0xDF, 0xBF], [0xC3, 0xA9], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+        [0xEF, 0xBF, 0xBF], [0xE5, 0x95, 0x86], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+        [0xF0, 0x9F, 0x98, 0x80], [0xF3, 0xBF, 0xBF, 0xBF],
+        Array("商品説明テキスト".utf8), Array("😀🚀".utf8),
+        [0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80],
+        [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],
+        [0xC3], [0xE5, 0x95], [0xF0, 0x9F, 0x98], [0x01], [0x1F],
+    ]
+
+    /// Where the byte-at-a-time rules reject `content` (no quotes or backslashes in it): the first
+    /// control byte or the end of its longest valid UTF-8 prefix, whichever comes first.
+    static func expectedFailure(_ content: [UInt8]) -> (offset: Int, reason: RejectReason)? {
+        var valid = content.count
+        while String(validating: content[0..<valid], as: UTF8.self) == nil { valid -= 1 }
+        let control = content.firstIndex { $0 < 0x20 } ?? content.count
+        if control < valid { return (control, .invalidJSON) }
+        return valid < content.count ? (valid, .invalidUTF8) : nil
+    }
+
+    @Test("long and mixed text is validated exactly: same verdict and position as byte by byte")
+    func mixedTextAgreesWithByteRules() {
+        var random = SplitMix(seed: 42)
+        for round in 0..<6000 {
+            var content: [UInt8] = []
+            let goodOnly = round % 3 != 0
+            let pieces = 1 + Int(random.next() % 24)
+            for _ in 0..<pieces {
+                var piece = RowDecoderTests.textPieces[Int(random.next() % UInt64(RowDecoderTests.textPieces.count))]
+                if goodOnly { while String(validating: piece, as: UTF8.self) == nil || piece.contains(where: { $0 < 0x20 }) {
+                    piece = RowDecoderTests.textPieces[Int(random.next() % 17)]
+                } }
+                content += piece
+            }
+            let expected = RowDecoderTests.expectedFailure(content)
+            // Before the string: a varying run of padding shifts the eight-byte steps; after it, an
+            // escape and more text, or the end of the line close behind.
+            let pad = Array(repeating: UInt8(ascii: "p"), count: Int(random.next() % 9))
+            let head = Array(#"{"id":"x","fields":{"a":""#.utf8) + pad
+            let tail = random.next() % 2 == 0 ? Array(#"é ok"}}"#.utf8) : Array(#""}}"#.utf8)
+            let line = head + content + tail
+            let (result, _) = decodeOne(line)
+            switch (result, expected) {
+            case (.success, nil):
+                break
+            case (.failure(let r), let e?):
+                #expect(r.reason == e.reason && r.position == head.count + e.offset,
+                        "\(content): \(r.message), expected \(e)")
+            default:
+                Issue.record("\(content): got \(result), expected \(String(describing: expected))")
+            }
+        }
+    }
+
     @Test("non-ASCII bytes outside strings are rejected")
     func nonASCIIOutsideStrings() {
         let (result, _) = decodeOne([0x7B, 0xC3, 0xA9, 0x7D])

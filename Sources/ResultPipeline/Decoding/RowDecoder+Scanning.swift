@@ -90,7 +90,9 @@ extension RowDecoder {
             } else if c < 0x20 {
                 next = fail(.controlCharacterInString, at: q) ? q : -1
             } else if c >= 0x80 {
-                next = utf8SequenceEnd(q)
+                let after = utf8SequenceEnd(q)
+                // Another sequence right behind: text in a non-Latin script, taken eight bytes at a time.
+                next = after >= 0 && after < end && base[after] >= 0x80 ? multiByteRunEnd(after) : after
             } else {
                 next = q &+ 1
             }
@@ -133,6 +135,59 @@ extension RowDecoder {
             _ = fail(.invalidEscape, at: q)
             return -1
         }
+    }
+
+    /// Validates the text from the lead byte at `start` up to the next byte that is a quote, a
+    /// backslash or a control byte, or up to the next plain eight-byte run, or up to the line's
+    /// end: the position reached, or -1 (failure recorded). Eight bytes per step through
+    /// `UTF8Check.Automaton`; the step in which a stop or an error occurs is gone over again a
+    /// sequence at a time, which finds the byte and the failure the byte-wise check would.
+    @inline(never)
+    mutating func multiByteRunEnd(_ start: Int) -> Int {
+        typealias Automaton = UTF8Check.Automaton
+        let table = utf8Table
+        var q = start
+        var state = Automaton.accept
+        while q &+ 8 <= end {
+            let w = word(at: q)
+            if state == Automaton.accept && q != start {
+                let flagged = RowDecoder.stringStops(w)
+                // Plain text or a quote, backslash or control byte first: the caller's loop goes on.
+                if flagged == 0 { return q }
+                let first = q &+ (flagged.trailingZeroBitCount &>> 3)
+                if base[first] < 0x80 { return first }
+                // Fewer than three non-ASCII bytes in the word: sparse accents in plain text are
+                // cheaper one sequence at a time than through eight automaton steps.
+                var high = w & 0x8080_8080_8080_8080
+                high &= high &- 1
+                high &= high &- 1
+                if high == 0 {
+                    q = utf8SequenceEnd(first)
+                    if q < 0 { return -1 }
+                    continue
+                }
+            }
+            let next = Automaton.step(table, state, w)
+            if next == Automaton.stop || next == Automaton.error { break }
+            state = next
+            q &+= 8
+        }
+        if state != Automaton.accept {
+            // Back to the lead byte of the unfinished sequence (at most three continuation bytes).
+            repeat { q &-= 1 } while base[q] & 0xC0 == 0x80
+        }
+        while q < end {
+            let c = base[q]
+            if c >= 0x80 {
+                q = utf8SequenceEnd(q)
+                if q < 0 { return -1 }
+            } else if c == .quote || c == .backslash || c < 0x20 {
+                return q
+            } else {
+                q &+= 1
+            }
+        }
+        return q
     }
 
     /// Validates one multi-byte UTF-8 sequence at `q` (RFC 3629: no overlongs, no surrogates,

@@ -16,6 +16,8 @@ struct RowDecoder: ~Copyable {
     let maxDepth: Int
     /// Bit `d` set: the container at depth `d` is an object, else an array.
     let kinds: UnsafeMutablePointer<UInt64>
+    /// `UTF8Check.Automaton.table`, held here so the string scanner reads it without a global access.
+    let utf8Table = UTF8Check.Automaton.table
 
     // Per-line state.
     var base: UnsafePointer<UInt8>

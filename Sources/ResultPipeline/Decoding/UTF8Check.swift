@@ -29,6 +29,81 @@ enum UTF8Check {
         }
     }
 
+    /// A shift-based automaton over the bytes inside a JSON string, eight bytes per step with no
+    /// branch per byte. Each state is a bit offset into a 64-bit row; `table[byte] &>> state`
+    /// holds the next state in its low six bits (the bits above are ignored by the next shift).
+    /// Besides the RFC 3629 sequence states it has `stop`: a quote, a backslash or a control byte
+    /// met between sequences. `stop` and `error` absorb every later byte.
+    enum Automaton {
+        static let accept: UInt64 = 0
+        static let error: UInt64 = 6
+        static let stop: UInt64 = 12
+        // Continuation bytes still expected, and the four leads whose second byte is narrower.
+        static let need1: UInt64 = 18
+        static let need2: UInt64 = 24
+        static let need3: UInt64 = 30
+        static let afterE0: UInt64 = 36
+        static let afterED: UInt64 = 42
+        static let afterF0: UInt64 = 48
+        static let afterF4: UInt64 = 54
+
+        /// 256 rows, built once, never written after and never freed.
+        nonisolated(unsafe) static let table: UnsafePointer<UInt64> = {
+            let rows = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+            for b in 0..<256 {
+                let byte = UInt8(b)
+                let continuation = (0x80...0xBF).contains(byte)
+                func after(_ state: UInt64) -> UInt64 {
+                    switch state {
+                    case accept:
+                        switch byte {
+                        case 0x22, 0x5C, 0x00..<0x20: return stop
+                        case 0x20..<0x80: return accept
+                        case 0xC2...0xDF: return need1
+                        case 0xE0: return afterE0
+                        case 0xED: return afterED
+                        case 0xE1...0xEC, 0xEE...0xEF: return need2
+                        case 0xF0: return afterF0
+                        case 0xF1...0xF3: return need3
+                        case 0xF4: return afterF4
+                        default: return error
+                        }
+                    case error: return error
+                    case stop: return stop
+                    case need1: return continuation ? accept : error
+                    case need2: return continuation ? need1 : error
+                    case need3: return continuation ? need2 : error
+                    case afterE0: return (0xA0...0xBF).contains(byte) ? need1 : error
+                    case afterED: return (0x80...0x9F).contains(byte) ? need1 : error
+                    case afterF0: return (0x90...0xBF).contains(byte) ? need2 : error
+                    default: return (0x80...0x8F).contains(byte) ? need2 : error   // afterF4
+                    }
+                }
+                var row: UInt64 = 0
+                for state in stride(from: UInt64(0), through: afterF4, by: 6) {
+                    row |= after(state) << state
+                }
+                rows[b] = row
+            }
+            return UnsafePointer(rows)
+        }()
+
+        /// The state after the eight bytes of `w` (the lowest byte first), from `state`.
+        @inline(__always)
+        static func step(_ table: UnsafePointer<UInt64>, _ state: UInt64, _ w: UInt64) -> UInt64 {
+            var s = state
+            s = table[Int(truncatingIfNeeded: w & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: (w &>> 8) & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: (w &>> 16) & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: (w &>> 24) & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: (w &>> 32) & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: (w &>> 40) & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: (w &>> 48) & 0xFF)] &>> s
+            s = table[Int(truncatingIfNeeded: w &>> 56)] &>> s
+            return s & 63
+        }
+    }
+
     /// Validates a stream in pieces: holds back a sequence cut off at the end of a piece.
     struct Stream {
         private var held: [UInt8] = []
