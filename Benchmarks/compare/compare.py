@@ -8,8 +8,10 @@ comparison section of BENCHMARKS.md and Benchmarks/results/throughput.svg.
 Also times the fan-out (`process` with the archive, and with archive + join when --source is
 given) against `zstd -3` alone, and `labels` over a .zst copy against `zstd -dc` alone.
 
+Also times `labels` against the simdjson program on files of other shapes (shapes.py).
+
 Usage: compare.py --file FILE [--source FILE] [--runs N] [--slow-runs N] [--archive-runs N]
-                  [--threads N] [--only a,b]
+                  [--threads N] [--only a,b] [--shape-bytes N]
 """
 import argparse
 import json
@@ -152,6 +154,29 @@ def compressed_comparison(path, size, runs, threads):
             *ratio_table(commands, walls, rss, size, floor, "zstd -dc alone")]
 
 
+def shapes_comparison(size, runs, threads, simdjson_bin):
+    """skresults against the simdjson program on files of other shapes (shapes.py), so that a
+    kind of row that is slow does not hide behind the generated file's mix."""
+    lines = [f"Other shapes of file ({size / 2**20:.0f} MiB each, made by `Benchmarks/compare/shapes.py`; "
+             f"{runs} runs each, interleaved; the counts agreed on every file).", "",
+             "| shape | skresults labels, median | simdjson On-Demand, median | skresults ÷ simdjson | skresults peak RSS |",
+             "|---|---|---|---|---|"]
+    for kind in ("text", "ascii", "many", "tiny"):
+        path = os.path.join(ROOT, "bench-data", f"shape-{kind}-{size}.jsonl")
+        if not os.path.exists(path):
+            subprocess.run([sys.executable, os.path.join(HERE, "shapes.py"), kind, str(size), path], check=True)
+        ours = [f"{BIN}/skresults", "labels", "-q", "--format", "json", "--threads", str(threads), path]
+        commands = [("skresults", ours), ("simdjson", [simdjson_bin, path])]
+        walls, rss = interleaved(commands, runs)
+        a = json.loads(subprocess.run(ours, capture_output=True, check=True).stdout)
+        b = json.loads(subprocess.run([simdjson_bin, path], capture_output=True, check=True).stdout)
+        if a["labels"] != b["labels"] or a["actions"] != b["actions"]:
+            raise SystemExit(f"simdjson disagrees with skresults on {path}")
+        m, n = statistics.median(walls["skresults"]), statistics.median(walls["simdjson"])
+        lines.append(f"| {kind} | {m:.3f} s | {n:.3f} s | {m / n:.2f}× | {rss['skresults']:.0f} MiB |")
+    return lines
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -175,6 +200,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--archive-runs", type=int, default=3)
     ap.add_argument("--source", default="", help="original-content file for the join (optional)")
+    ap.add_argument("--shape-bytes", type=int, default=256 << 20, help="size of each shapes.py file; 0 skips them")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     args = ap.parse_args()
     size = os.path.getsize(args.file)
@@ -238,6 +264,8 @@ def main():
     if args.archive_runs > 0:
         table += ["", *fanout_comparison(args.file, args.source, size, args.archive_runs, args.threads)]
         table += ["", *compressed_comparison(args.file, size, args.archive_runs, args.threads)]
+    if args.shape_bytes > 0:
+        table += ["", *shapes_comparison(args.shape_bytes, args.runs, args.threads, args.simdjson_bin)]
     section = "\n".join(table)
 
     begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
