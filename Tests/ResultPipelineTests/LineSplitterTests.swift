@@ -144,6 +144,42 @@ struct MappedSplitterTests {
         #expect(mapped.rejects.count == 3 && mapped.rejects.allSatisfy { $0.raw == Array(long.utf8) })
     }
 
+    /// Records the line count of every batch it is given.
+    final class BatchSizes: Sink {
+        var lineCounts: [Int] = []
+        func makeWorker() -> (any SinkWorker)? { nil }
+        func commit(_ batch: RowBatch, workerOutput: UnsafeRawBufferPointer) throws {
+            lineCounts.append(batch.lineCount)
+        }
+        func finish() throws {}
+        func publish() throws {}
+        func abort() {}
+    }
+
+    @Test("chunks of very short lines are cut smaller, from a file and from a stream")
+    func shortLinesBoundChunks() throws {
+        // 20-byte lines: a 4 MiB chunk would hold about 210,000 of them (and as many row records).
+        var bytes: [UInt8] = []
+        var i = 0
+        while bytes.count < 6 << 20 {
+            bytes += Array((i % 5 == 0 ? "\n" : "{\"id\":\"r\(i % 100_000 + 100_000)\"}\n").utf8)
+            i += 1
+        }
+        let (dir, path) = try writeTemporary(bytes)
+        defer { _ = dir }
+        // A stream learns the length of its lines from its first chunk, which is full size.
+        for (input, unbounded) in [(Input.path(path), 0), (.bytes(bytes, name: path, maxReadSize: 1 << 16), 1)] {
+            let sizes = BatchSizes()
+            var options = PipelineOptions()
+            options.threads = 2
+            let summary = try Pipeline(options: options).run([input], sinks: [sizes])
+            #expect(summary.lines == i && sizes.lineCounts.reduce(0, +) == i)
+            #expect(sizes.lineCounts.count > 4)
+            let largest = sizes.lineCounts.dropFirst(unbounded).max() ?? 0
+            #expect(largest <= 2 * Chunk.lineBudget, "\(largest) lines in one chunk")
+        }
+    }
+
     @Test("a file that ends exactly on a page boundary without a newline")
     func pageBoundary() throws {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

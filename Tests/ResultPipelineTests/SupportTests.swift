@@ -83,6 +83,28 @@ struct NameTableTests {
     }
 }
 
+@Suite("ByteScan")
+struct ByteScanTests {
+    @Test("counts a byte exactly, at every alignment and length")
+    func countsExactly() {
+        var random = SplitMix(seed: 9)
+        // Mostly the byte itself and its neighbours, where a borrow between bytes would miscount.
+        let alphabet: [UInt8] = [0x0A, 0x0A, 0x0B, 0x09, 0x00, 0xFF, 0x8A, 0x0A]
+        let bytes = (0..<300).map { _ in alphabet[Int(random.next() % 8)] }
+        bytes.withUnsafeBytes { raw in
+            for from in 0..<12 {
+                for to in from...bytes.count {
+                    let expected = bytes[from..<to].filter { $0 == 0x0A }.count
+                    if ByteScan.count(of: 0x0A, in: raw.baseAddress!, from: from, to: to) != expected {
+                        Issue.record("count \(from)..<\(to)")
+                        return
+                    }
+                }
+            }
+        }
+    }
+}
+
 @Suite("JSONText")
 struct JSONTextTests {
     @Test("escapes quotes, backslashes and control characters, keeps UTF-8")

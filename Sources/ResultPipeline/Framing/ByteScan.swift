@@ -44,6 +44,29 @@ enum ByteScan {
     }
 }
 
+extension ByteScan {
+    /// How many times `byte` occurs in `base[from..<to]`, eight bytes at a time.
+    static func count(of byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int {
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        var total = 0
+        var i = from
+        while to - i >= 8 {
+            // safe: i + 8 <= to
+            let t = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+            // Exactly the zero bytes of t (no borrows between bytes), as 0x01 per byte.
+            let zeros = (~(((t & low7) &+ low7) | t) &>> 7) & 0x0101_0101_0101_0101
+            total &+= Int(truncatingIfNeeded: (zeros &* 0x0101_0101_0101_0101) &>> 56)
+            i &+= 8
+        }
+        while i < to {
+            if base.load(fromByteOffset: i, as: UInt8.self) == byte { total &+= 1 }
+            i &+= 1
+        }
+        return total
+    }
+}
+
 /// `memmove(3)`: copies between regions that may overlap.
 @inline(__always)
 func memmoveBytes(_ destination: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, _ count: Int) {

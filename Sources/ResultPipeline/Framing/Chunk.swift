@@ -52,6 +52,24 @@ final class Chunk: @unchecked Sendable {
 
     static let padding = 16
 
+    /// A chunk holds about this many lines at most. Each row leaves a 40-byte record for the sinks
+    /// until the chunk is committed, so at 40-byte rows a full 4 MiB chunk would carry as many
+    /// bytes of records as of input, in every chunk of the pool.
+    static let lineBudget = 32_768
+    /// Bytes sampled to estimate the length of a line.
+    static let sampleBytes = 64 << 10
+
+    /// The size to cut for a chunk whose lines look like those in `base[from..<to]` (sampled from
+    /// its first `sampleBytes`): `limit`, or less when lines are so short that `limit` bytes would
+    /// hold more than `lineBudget` of them; never under `sampleBytes`.
+    static func size(forLinesIn base: UnsafeRawPointer, from: Int, to: Int, limit: Int) -> Int {
+        guard limit > sampleBytes else { return limit }
+        let sampled = min(to - from, sampleBytes)
+        let lines = ByteScan.count(of: .newline, in: base, from: from, to: from + sampled)
+        guard lines > 0 else { return limit }
+        return min(limit, max(sampleBytes, sampled / lines * lineBudget))
+    }
+
     init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity

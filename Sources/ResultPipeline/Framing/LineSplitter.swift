@@ -42,6 +42,9 @@ struct LineSplitter: ChunkProducer {
     private var sawEnd = false
     private var finished = false
     private var isFirstChunk = true
+    /// How many bytes to read for the next chunk: `chunkSize`, or less after a chunk of very
+    /// short lines (see `Chunk.size(forLinesIn:from:to:limit:)`).
+    private var fillTarget: Int
 
     init(source: any ByteSource, chunkSize: Int, maxLineBytes: Int, keepsLongLines: Bool) {
         precondition(chunkSize > 0 && maxLineBytes >= 0)
@@ -49,6 +52,7 @@ struct LineSplitter: ChunkProducer {
         self.chunkSize = chunkSize
         self.maxLineBytes = maxLineBytes
         self.keepsLongLines = keepsLongLines
+        fillTarget = chunkSize
     }
 
     mutating func close() throws { try source.close() }
@@ -74,14 +78,17 @@ struct LineSplitter: ChunkProducer {
         chunk.streamOffset = carryOffset
         chunk.startsInput = isFirstChunk
         isFirstChunk = false
+        // Read no more than the target (at least as much again as the carried line).
+        var fillLimit = min(chunk.capacity, max(fillTarget, 2 * carry.count))
         carry.removeAll(keepingCapacity: true)
         var scanFrom = chunk.end
 
         while true {
-            try fill(chunk)
+            try fill(chunk, upTo: fillLimit)
             if atStreamStart {
                 if chunk.end - chunk.start < 3 && !sawEnd {
                     chunk.resize(to: max(chunk.capacity, 3) * 2)
+                    fillLimit = chunk.capacity
                     continue
                 }
                 atStreamStart = false
@@ -103,7 +110,14 @@ struct LineSplitter: ChunkProducer {
                 carry.append(contentsOf: tail)
                 carryOffset = chunk.streamOffset + Int64(last + 1)
                 chunk.end = last + 1
+                fillTarget = Chunk.size(forLinesIn: chunk.storage, from: chunk.start, to: chunk.end, limit: chunkSize)
                 return true
+            }
+            // Read up to the chunk's capacity before growing it.
+            if fillLimit < chunk.capacity {
+                fillLimit = chunk.capacity
+                scanFrom = chunk.end
+                continue
             }
             // All of storage[start..<end] is one unfinished line.
             if chunk.end - chunk.start > maxLineBytes + 1 {
@@ -113,14 +127,15 @@ struct LineSplitter: ChunkProducer {
             }
             let limit = chunk.start + maxLineBytes + 2
             chunk.resize(to: min(max(chunk.capacity * 2, chunk.capacity + 1), limit))
+            fillLimit = chunk.capacity
             scanFrom = chunk.end
         }
     }
 
-    /// Reads until the chunk is full or the source ends.
-    private mutating func fill(_ chunk: Chunk) throws {
-        while chunk.end < chunk.capacity && !sawEnd {
-            let free = UnsafeMutableRawBufferPointer(start: chunk.storage + chunk.end, count: chunk.capacity - chunk.end)
+    /// Reads until the chunk holds `limit` bytes (at most its capacity) or the source ends.
+    private mutating func fill(_ chunk: Chunk, upTo limit: Int) throws {
+        while chunk.end < limit && !sawEnd {
+            let free = UnsafeMutableRawBufferPointer(start: chunk.storage + chunk.end, count: limit - chunk.end)
             let n = try source.read(into: free)
             if n == 0 {
                 sawEnd = true

@@ -109,7 +109,7 @@ struct MappedSplitter: ChunkProducer {
             position = newline.map { $0 + 1 } ?? size
         }
         let start = position
-        var cut = min(size, start + chunkSize)
+        var cut = min(size, start + Chunk.size(forLinesIn: base, from: start, to: size, limit: chunkSize))
         if cut < size {
             if let last = ByteScan.lastIndex(of: .newline, in: base, from: start, to: cut) {
                 cut = last + 1
