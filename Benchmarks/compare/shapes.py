@@ -2,11 +2,13 @@
 """Results files of other shapes than the generator's, for checking that no shape of row is
 slow: each stresses one part of the decoder or the sinks.
 
-  text   long fields of mixed Latin, CJK and emoji text, written as raw UTF-8 (UTF-8 validation)
-  ascii  long plain-ASCII fields (the eight-byte string scan)
-  many   10–40 scored labels per row from 300 names that differ only in their last bytes,
-         with spaces after separators (label counting and entry objects)
-  tiny   very short rows, a third with a null output (per-row costs)
+  text     long fields of mixed Latin, CJK and emoji text, written as raw UTF-8 (UTF-8 validation)
+  escaped  the same rows as Python's json.dumps writes them by default: every non-ASCII
+           character as a \\uXXXX escape, spaces after separators (escape validation)
+  ascii    long plain-ASCII fields (the eight-byte string scan)
+  many     10–40 scored labels per row from 300 names that differ only in their last bytes,
+           with spaces after separators (label counting and entry objects)
+  tiny     very short rows, a third with a null output (per-row costs)
 
 Usage: shapes.py KIND SIZE_BYTES OUT   (deterministic: the same arguments give the same bytes)
 """
@@ -14,7 +16,7 @@ import json
 import random
 import sys
 
-SHAPES = ("text", "ascii", "many", "tiny")
+SHAPES = ("text", "escaped", "ascii", "many", "tiny")
 
 
 def rows(kind, r):
@@ -36,14 +38,17 @@ def rows(kind, r):
     i = 0
     while True:
         i += 1
-        if kind == "text":
+        if kind in ("text", "escaped"):
             row = {"id": f"product_{i}",
                    "output": {"actions": [],
                               "labels": [{"label": r.choice(labels), "score": round(r.random(), 3)}
                                          for _ in range(r.randint(0, 3))],
                               "fields": {"title": text(60, True), "description": text(r.randint(500, 3000), True)}},
                    "metadata": {"source": "import"}, "url": f"https://app.safetykit.com/review/product_{i}"}
-            yield json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+            if kind == "text":
+                yield json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+            else:
+                yield json.dumps(row)
         elif kind == "ascii":
             row = {"id": f"product_{i}",
                    "output": {"actions": [], "labels": [{"label": r.choice(labels)} for _ in range(r.randint(0, 3))],

@@ -111,19 +111,38 @@ struct RowDecoderTests {
         [0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80],
         [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],
         [0xC3], [0xE5, 0x95], [0xF0, 0x9F, 0x98], [0x01], [0x1F],
+        // Escapes, good and bad (a cut-off `\u00` may be completed by the hex digits after it).
+        Array(#"\n"#.utf8), Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\/"#.utf8), Array(#"\u00e9"#.utf8),
+        Array(#"\uD83D\uDE00"#.utf8), Array(#"\u5546\u54c1\u8AAC"#.utf8), Array(#"\uFFFF"#.utf8),
+        Array(#"\x"#.utf8), Array(#"\u12G4"#.utf8), Array(#"\u00"#.utf8), Array(#"\u:000"#.utf8), Array(#"\U0041"#.utf8),
     ]
 
-    /// Where the byte-at-a-time rules reject `content` (no quotes or backslashes in it): the first
-    /// control byte or the end of its longest valid UTF-8 prefix, whichever comes first.
+    /// Where the byte-at-a-time rules reject `content` (no unescaped quote in it, and followed by
+    /// a backslash or a quote): the first control byte, bad escape or the end of its longest valid
+    /// UTF-8 prefix, whichever comes first.
     static func expectedFailure(_ content: [UInt8]) -> (offset: Int, reason: RejectReason)? {
         var valid = content.count
         while String(validating: content[0..<valid], as: UTF8.self) == nil { valid -= 1 }
-        let control = content.firstIndex { $0 < 0x20 } ?? content.count
-        if control < valid { return (control, .invalidJSON) }
+        var syntax = content.firstIndex { $0 < 0x20 } ?? content.count
+        var i = 0
+        while i < content.count {
+            guard content[i] == UInt8(ascii: "\\") else { i += 1; continue }
+            let next = i + 1 < content.count ? content[i + 1] : 0
+            if Array(#""\/bfnrt"#.utf8).contains(next) {
+                i += 2
+            } else if next == UInt8(ascii: "u") && i + 6 <= content.count
+                        && content[i + 2 ..< i + 6].allSatisfy({ $0 < 0x80 && Character(Unicode.Scalar($0)).isHexDigit }) {
+                i += 6
+            } else {
+                syntax = min(syntax, i)
+                break
+            }
+        }
+        if syntax < valid { return (syntax, .invalidJSON) }
         return valid < content.count ? (valid, .invalidUTF8) : nil
     }
 
-    @Test("long and mixed text is validated exactly: same verdict and position as byte by byte")
+    @Test("long and mixed text and escapes are validated exactly: same verdict and position as byte by byte")
     func mixedTextAgreesWithByteRules() {
         var random = SplitMix(seed: 42)
         for round in 0..<6000 {
@@ -132,8 +151,8 @@ struct RowDecoderTests {
             let pieces = 1 + Int(random.next() % 24)
             for _ in 0..<pieces {
                 var piece = RowDecoderTests.textPieces[Int(random.next() % UInt64(RowDecoderTests.textPieces.count))]
-                if goodOnly { while String(validating: piece, as: UTF8.self) == nil || piece.contains(where: { $0 < 0x20 }) {
-                    piece = RowDecoderTests.textPieces[Int(random.next() % 17)]
+                if goodOnly { while RowDecoderTests.expectedFailure(piece) != nil {
+                    piece = RowDecoderTests.textPieces[Int(random.next() % UInt64(RowDecoderTests.textPieces.count))]
                 } }
                 content += piece
             }
@@ -153,6 +172,18 @@ struct RowDecoderTests {
                         "\(content): \(r.message), expected \(e)")
             default:
                 Issue.record("\(content): got \(result), expected \(String(describing: expected))")
+            }
+        }
+    }
+
+    @Test("the four-hex-digit check agrees with the byte-wise one for every byte in every place")
+    func fourHexDigits() {
+        for place in 0..<4 {
+            for byte in 0...255 {
+                var bytes: [UInt8] = Array("a0F9".utf8)
+                bytes[place] = UInt8(byte)
+                let w = bytes.enumerated().reduce(UInt64(0x4141_4141) << 32) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                #expect(RowDecoder.fourHexDigits(w) == (UInt8(byte).hexValue != nil), "byte \(byte) at \(place)")
             }
         }
     }

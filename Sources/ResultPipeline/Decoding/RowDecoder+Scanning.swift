@@ -86,7 +86,7 @@ extension RowDecoder {
             let next: Int
             if c == .backslash {
                 stringEscaped = true
-                next = escapeEnd(q)
+                next = escapeRunEnd(q)
             } else if c < 0x20 {
                 next = fail(.controlCharacterInString, at: q) ? q : -1
             } else if c >= 0x80 {
@@ -115,6 +115,41 @@ extension RowDecoder {
             | ((b &- 0x0101_0101_0101_0101) & ~b)
             | ((w &- 0x2020_2020_2020_2020) & ~w)
             | w) & 0x8080_8080_8080_8080
+    }
+
+    /// Validates the escape at `start` (a backslash) and every escape that follows it directly, as
+    /// text escaped to ASCII has them (`\u5546\u54c1`): the position after the last, or -1
+    /// (failure recorded). A `\uXXXX` is checked with one eight-byte load; anything else, or an
+    /// escape near the line's end, goes through `escapeEnd`.
+    @inline(never)
+    mutating func escapeRunEnd(_ start: Int) -> Int {
+        var q = start
+        repeat {
+            if q &+ 8 <= end {
+                let w = word(at: q)
+                if (w &>> 8) & 0xFF == UInt64(UInt8.lowerU) && RowDecoder.fourHexDigits(w &>> 16) {
+                    q &+= 6
+                    continue
+                }
+            }
+            q = escapeEnd(q)
+            if q < 0 { return -1 }
+        } while q < end && base[q] == .backslash
+        return q
+    }
+
+    /// Whether the low four bytes of `w` are all hex digits.
+    @inline(__always)
+    static func fourHexDigits(_ w: UInt64) -> Bool {
+        let h = w & 0xFFFF_FFFF
+        let high: UInt64 = 0x8080_8080
+        // Per byte (all below 0x80, so no sum carries into the next byte): '0'...'9', or after
+        // folding case 'a'...'f'. x + (0x80 - lo) sets the high bit when x >= lo; x + (0x7F - hi)
+        // when x > hi.
+        let digit = (h &+ 0x5050_5050) & ~(h &+ 0x4646_4646)
+        let l = h | 0x2020_2020
+        let letter = (l &+ 0x1F1F_1F1F) & ~(l &+ 0x1919_1919)
+        return h & high == 0 && (digit | letter) & high == high
     }
 
     /// Validates the escape at `q` (a backslash): the position after it, or -1 (failure recorded).
