@@ -161,7 +161,7 @@ def shapes_comparison(size, runs, threads, simdjson_bin):
              f"{runs} runs each, interleaved; the counts agreed on every file).", "",
              "| shape | skresults labels, median | simdjson On-Demand, median | skresults ÷ simdjson | skresults peak RSS |",
              "|---|---|---|---|---|"]
-    for kind in ("text", "escaped", "ascii", "many", "tiny"):
+    for kind in ("text", "escaped", "ascii", "many", "tiny", "numbers"):
         path = os.path.join(ROOT, "bench-data", f"shape-{kind}-{size}.jsonl")
         if not os.path.exists(path):
             subprocess.run([sys.executable, os.path.join(HERE, "shapes.py"), kind, str(size), path], check=True)

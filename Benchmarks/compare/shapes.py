@@ -9,6 +9,7 @@ slow: each stresses one part of the decoder or the sinks.
   many     10–40 scored labels per row from 300 names that differ only in their last bytes,
            with spaces after separators (label counting and entry objects)
   tiny     very short rows, a third with a null output (per-row costs)
+  numbers  a 64-number embedding, integers and nested metadata in every row (number validation)
 
 Usage: shapes.py KIND SIZE_BYTES OUT   (deterministic: the same arguments give the same bytes)
 """
@@ -16,7 +17,7 @@ import json
 import random
 import sys
 
-SHAPES = ("text", "escaped", "ascii", "many", "tiny")
+SHAPES = ("text", "escaped", "ascii", "many", "tiny", "numbers")
 
 
 def rows(kind, r):
@@ -62,6 +63,13 @@ def rows(kind, r):
                                          for _ in range(r.randint(10, 40))], "fields": {}},
                    "metadata": None}
             yield json.dumps(row, separators=(", ", ": "))
+        elif kind == "numbers":
+            row = {"id": f"item_{i}",
+                   "output": {"actions": [], "labels": [{"label": "policy.x", "score": r.random()}],
+                              "fields": {"embedding": [round(r.uniform(-1, 1), 6) for _ in range(64)],
+                                         "count": r.randint(0, 10**9), "ok": True, "tags": None}},
+                   "metadata": {"a": {"b": {"c": [1, 2, {"d": []}]}}}}
+            yield json.dumps(row, separators=(",", ":"))
         else:
             output = None if r.random() < 0.3 else {"labels": [r.choice(labels)] if r.random() < 0.5 else []}
             yield json.dumps({"id": f"u{i}", "output": output}, separators=(",", ":"))

@@ -176,6 +176,30 @@ struct RowDecoderTests {
         }
     }
 
+    @Test("numbers of every length are validated as RFC 8259 says, wherever they fall")
+    func randomNumbers() throws {
+        let grammar = try Regex(#"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"#)
+        let pieces = ["", "-", "0", "7", "12345678", "9876543210123", ".", ".5", ".0000000001", "e", "E+",
+                      "e-3", "e12345678901", "x", "00", "+1", " ", "123456789:", "/", "5:5"]
+        var random = SplitMix(seed: 7)
+        for _ in 0..<8000 {
+            var token = ""
+            for _ in 0 ..< 1 + Int(random.next() % 4) { token += pieces[Int(random.next() % UInt64(pieces.count))] }
+            guard !token.isEmpty, token.first != " " else { continue }
+            let pad = String(repeating: " ", count: Int(random.next() % 9))
+            let after = random.next() % 2 == 0 ? "]}" : ",1,2,3,4,5,6,7]}"
+            let line = #"{"id":"x","fields":["# + pad + token + after
+            let (result, _) = decodeOne(line)
+            var number = Substring(token)
+            while number.last == " " { number = number.dropLast() }   // whitespace may follow a value
+            let valid = number.wholeMatch(of: grammar) != nil
+            switch result {
+            case .success: #expect(valid, "\(line) accepted")
+            case .failure(let r): #expect(!valid, "\(line): \(r.message)")
+            }
+        }
+    }
+
     @Test("the four-hex-digit check agrees with the byte-wise one for every byte in every place")
     func fourHexDigits() {
         for place in 0..<4 {

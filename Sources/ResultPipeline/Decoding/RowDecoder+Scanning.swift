@@ -253,14 +253,14 @@ extension RowDecoder {
             q &+= 1
             if q < end && base[q].isDigit { return invalidNumber(at: start) }
         } else if base[q].isDigit {
-            while q < end && base[q].isDigit { q &+= 1 }
+            q = digitsEnd(q &+ 1)
         } else {
             return invalidNumber(at: start)
         }
         if q < end && base[q] == .period {
             q &+= 1
             guard q < end && base[q].isDigit else { return invalidNumber(at: start) }
-            while q < end && base[q].isDigit { q &+= 1 }
+            q = digitsEnd(q &+ 1)
         }
         if q < end && (base[q] == .lowerE || base[q] == .upperE) {
             q &+= 1
@@ -268,6 +268,21 @@ extension RowDecoder {
             guard q < end && base[q].isDigit else { return invalidNumber(at: start) }
             while q < end && base[q].isDigit { q &+= 1 }
         }
+        return q
+    }
+
+    /// The end of the run of digits at `start`, eight bytes at a time.
+    @inline(__always)
+    func digitsEnd(_ start: Int) -> Int {
+        var q = start
+        while q &+ 8 <= end {
+            // Exactly the bytes that are not '0'...'9': x = byte ^ '0' is 0...9 for a digit.
+            let x = word(at: q) ^ 0x3030_3030_3030_3030
+            let other = (((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+            if other != 0 { return q &+ (other.trailingZeroBitCount &>> 3) }
+            q &+= 8
+        }
+        while q < end && base[q].isDigit { q &+= 1 }
         return q
     }
 
