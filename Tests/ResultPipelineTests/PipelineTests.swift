@@ -39,6 +39,11 @@ struct PipelineTests {
         #expect(parallel == single)
         #expect(single.summary.lines == single.summary.rows + single.summary.blank + single.summary.rejected)
         #expect(single.summary.lines == 5000)
+        // The label counts (taken in slices during decoding) equal a count over the rows seen.
+        var fromRows: [String: Int] = [:]
+        for row in single.rows { for label in row.labels { fromRows[label, default: 0] += 1 } }
+        #expect(single.labels == fromRows && !fromRows.isEmpty)
+        #expect(input.count > 4 * ChunkDecoder.sliceBytes, "several slices per chunk")
     }
 
     @Test("each input numbers its lines from 1; offsets are per input")

@@ -1,6 +1,13 @@
 // Walks the lines of one chunk and decodes each: the per-row loop of a worker. Applies the line
 // rules that need the whole line (terminator, blank, too long) before the JSON decoder sees it.
 
+/// A sink's worker part that takes a chunk's rows in slices while the chunk is being decoded,
+/// instead of the whole batch afterwards; for parts that only read the rows' own bytes.
+protocol RowSliceProcessor: AnyObject {
+    /// `rows` are decoded rows of the chunk at `base`, in order; `names` are all the chunk's names so far.
+    func process(rows: UnsafeBufferPointer<RowRecord>, names: UnsafeBufferPointer<NameRef>, base: UnsafeRawPointer)
+}
+
 /// Decodes every line of a chunk into its `DecodedChunk`.
 struct ChunkDecoder: ~Copyable {
     var rows: RowDecoder
@@ -11,7 +18,11 @@ struct ChunkDecoder: ~Copyable {
         self.maxLineBytes = maxLineBytes
     }
 
-    mutating func decode(_ chunk: Chunk) {
+    /// Input bytes decoded between two hand-overs to the slice processors: well within a core's
+    /// cache, so the rows' bytes are still there when the processors read them.
+    static let sliceBytes = 256 << 10
+
+    mutating func decode(_ chunk: Chunk, slices: [any RowSliceProcessor] = []) {
         // The chunk's findings are filled as a local value (a chunk's stored properties would
         // cost an exclusivity check per access); the placeholder holds its place meanwhile.
         var out = DecodedChunk.placeholder
@@ -26,6 +37,8 @@ struct ChunkDecoder: ~Copyable {
         let base = UnsafePointer<UInt8>(chunk.storage.assumingMemoryBound(to: UInt8.self))
         let end = chunk.end
         var lineStart = chunk.start
+        var sliceEnd = slices.isEmpty ? Int.max : lineStart &+ ChunkDecoder.sliceBytes
+        var handedOver = 0
         while lineStart < end {
             let newline = ByteScan.firstIndex(of: .newline, in: chunk.storage, from: lineStart, to: end) ?? end
             var lineEnd = newline
@@ -34,9 +47,26 @@ struct ChunkDecoder: ~Copyable {
             decodeLine(base: base, start: lineStart, end: lineEnd, index: lineIndex, into: &out)
             lineIndex &+= 1
             lineStart = newline &+ 1
+            if lineStart >= sliceEnd {
+                handedOver = handOver(out, from: handedOver, to: slices, base: base)
+                sliceEnd = lineStart &+ ChunkDecoder.sliceBytes
+            }
         }
+        if !slices.isEmpty { _ = handOver(out, from: handedOver, to: slices, base: base) }
         out.lineCount = Int(lineIndex)
         swap(&out, &chunk.decoded)
+    }
+
+    /// Gives the rows decoded since row `from` to every processor; returns the new row count.
+    private func handOver(_ out: borrowing DecodedChunk, from: Int, to slices: [any RowSliceProcessor],
+                          base: UnsafePointer<UInt8>) -> Int {
+        out.rows.withUnsafeBufferPointer { rows in
+            out.names.withUnsafeBufferPointer { names in
+                let slice = UnsafeBufferPointer(rebasing: rows[from...])
+                for processor in slices { processor.process(rows: slice, names: names, base: UnsafeRawPointer(base)) }
+            }
+            return rows.count
+        }
     }
 
     @inline(__always)

@@ -255,6 +255,9 @@ final class DecodeWorker: @unchecked Sendable {
 
     func run(yieldToReader: borrowing Atomic<Bool>) {
         var decoder = ChunkDecoder(maxDepth: maxDepth, maxLineBytes: maxLineBytes)
+        // Parts that take their rows in slices during decoding; the others get the whole batch.
+        let slices = parts.compactMap { $0.1 as? any RowSliceProcessor }
+        let batchParts = parts.filter { !($0.1 is any RowSliceProcessor) }
         var yielded = false
         while let chunk = work.pop() {
             if !yielded && yieldToReader.load(ordering: .relaxed) {
@@ -264,9 +267,9 @@ final class DecodeWorker: @unchecked Sendable {
                 yielded = true
             }
             if !latch.hasFailed {
-                decoder.decode(chunk)
+                decoder.decode(chunk, slices: slices)
                 let batch = RowBatch(chunk: chunk, inputName: inputNames[chunk.input], firstLineNumber: 1, final: false)
-                for (index, part) in parts {
+                for (index, part) in batchParts {
                     chunk.sinkOutputs[index].removeAll(keepingCapacity: true)
                     do {
                         try part.process(batch, output: &chunk.sinkOutputs[index])
