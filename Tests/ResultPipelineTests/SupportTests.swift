@@ -1,6 +1,7 @@
 // The small value types under the sinks: the name counter, JSON text output, base64, UTF-8 checks
 // and unescaping.
 
+import Foundation
 import Testing
 @testable import ResultPipeline
 
@@ -191,5 +192,55 @@ struct KeyPatternTests {
             #expect(literal.length == built.length && literal.length == name.utf8.count + 3, "\(name)")
             #expect(literal.key.word == built.key.word && literal.key.length == built.key.length, "\(name)")
         }
+    }
+}
+
+@Suite("AtomicOutputFile")
+struct AtomicOutputFileTests {
+    /// Sizes around the alignment unit and the direct writer's block, so that the last partial
+    /// block, a tail under one unit and whole blocks all occur.
+    static let sizes = [0, 1, 4095, 4096, 4097, DirectWriter.blockSize - 1, DirectWriter.blockSize,
+                        DirectWriter.blockSize + 1, 3 * DirectWriter.blockSize + 12_345]
+
+    @Test("what is written in pieces of every size is the file, byte for byte", arguments: sizes)
+    func writesExactly(size: Int) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/out.bin"
+        var random = SplitMix(seed: UInt64(size) + 1)
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            for i in 0..<size { buffer[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 7) }
+            count = size
+        }
+        let file = try AtomicOutputFile(path: path)
+        // Where the file system takes O_DIRECT, the direct writer is what is being tested.
+        #expect(file.writesDirectly == AtomicOutputFileTests.directIOWorks(in: dir.path))
+        var at = 0
+        while at < size {
+            // Pieces from one byte to more than a block.
+            let n = min(size - at, [1, 17, 4096, 70_000, DirectWriter.blockSize + 3][Int(random.next() % 5)])
+            try bytes[at ..< at + n].withUnsafeBytes { try file.write($0) }
+            at += n
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "not under its name before commit")
+        try file.commit()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
+    }
+
+    static func directIOWorks(in dir: String) -> Bool {
+        let probe = dir + "/probe"
+        let fd = open(probe, O_WRONLY | O_CREAT, 0o600)
+        defer { close(fd); unlink(probe) }
+        return fd >= 0 && Syscall.setDirectIO(fd, true)
+    }
+
+    @Test("an output discarded after blocks were written leaves nothing behind")
+    func abortLeavesNothing() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/out.bin"
+        let file = try AtomicOutputFile(path: path)
+        let block = [UInt8](repeating: 7, count: DirectWriter.blockSize + 100)
+        for _ in 0..<3 { try file.write(block) }
+        file.abort()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 }

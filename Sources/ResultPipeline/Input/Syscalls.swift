@@ -30,7 +30,7 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// An errno value from a failed call.
-struct Errno: Error, Equatable {
+struct Errno: Error, Equatable, Sendable {
     let code: Int32
     init(_ code: Int32) { self.code = code }
 }
@@ -90,6 +90,44 @@ enum Syscall {
             left -= n
         }
         return .success(())
+    }
+
+    /// `pwrite(2)` of all of `bytes` at `offset`, retrying EINTR and short writes.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> Result<Void, Errno> {
+        guard var p = bytes.baseAddress else { return .success(()) }
+        var left = bytes.count
+        var at = offset
+        while left > 0 {
+            let n = pwrite(fd, p, left, off_t(at))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(Errno(errno))
+            }
+            p += n
+            at += n
+            left -= n
+        }
+        return .success(())
+    }
+
+    /// `O_DIRECT`, which Swift does not import (its value differs between architectures).
+    static var directIOFlag: Int32? {
+        #if os(Linux) && (arch(x86_64) || arch(i386))
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return nil
+        #endif
+    }
+
+    /// Turns `O_DIRECT` on or off for `fd` (`fcntl(F_SETFL)`): whether the file system accepted it.
+    @discardableResult
+    static func setDirectIO(_ fd: Int32, _ on: Bool) -> Bool {
+        guard let flag = directIOFlag else { return false }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0 else { return false }
+        return fcntl(fd, F_SETFL, on ? flags | flag : flags & ~flag) == 0
     }
 
     /// `fsync(2)`.

@@ -1,5 +1,6 @@
 // An output that appears under its final name only when complete: written to a temporary file
-// beside the target, fsynced, then renamed. A failed run removes the temporary file.
+// beside the target, fsynced, then renamed. A failed run removes the temporary file. Where the
+// file system allows it, the temporary file is written with O_DIRECT (`DirectWriter`).
 
 #if canImport(Glibc)
 import Glibc
@@ -16,12 +17,16 @@ public final class AtomicOutputFile {
     /// nil when writing straight to a non-regular target.
     private let temporaryPath: String?
     private var descriptor: Int32
+    /// Set when the file system takes O_DIRECT: then every byte goes through it, not `buffer`.
+    private var direct: DirectWriter?
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 18
     private var closed = false
     private var published = false
     /// Slot in `TemporaryFiles.shared` while the temporary file exists.
     private var registration: Int?
+    /// Whether the bytes go to the file through O_DIRECT.
+    var writesDirectly: Bool { direct != nil }
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
     /// Bytes handed to the kernel, and how many of them it has been asked to write back.
@@ -60,7 +65,11 @@ public final class AtomicOutputFile {
             case .success(let fd):
                 temporaryPath = candidate
                 descriptor = fd
-                buffer.reserveCapacity(bufferLimit)
+                if Syscall.setDirectIO(fd, true) {
+                    direct = DirectWriter(descriptor: fd, path: path)
+                } else {
+                    buffer.reserveCapacity(bufferLimit)
+                }
                 registration = TemporaryFiles.shared.register(candidate)
                 return
             case .failure(let e):
@@ -80,6 +89,10 @@ public final class AtomicOutputFile {
     /// Appends bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += bytes.count
+        if let direct {
+            try direct.append(bytes)
+            return
+        }
         if buffer.count + bytes.count > bufferLimit {
             try flush()
             if bytes.count > bufferLimit {
@@ -127,6 +140,7 @@ public final class AtomicOutputFile {
     public func prepare() throws {
         precondition(!closed, "prepare after close")
         do {
+            try direct?.finish()
             try flush()
             if temporaryPath != nil, case .failure(let e) = Syscall.sync(descriptor) {
                 throw SystemError(call: "fsync", path: path, code: e.code)
@@ -163,6 +177,7 @@ public final class AtomicOutputFile {
         published = true
         if !closed {
             closed = true
+            direct?.cancel()
             _ = Syscall.closeDescriptor(descriptor)
         }
         if let temporaryPath { Syscall.removeFile(temporaryPath) }
