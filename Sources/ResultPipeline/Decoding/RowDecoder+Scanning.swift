@@ -185,23 +185,8 @@ extension RowDecoder {
         var state = Automaton.accept
         while q &+ 8 <= end {
             let w = word(at: q)
-            if state == Automaton.accept && q != start {
-                let flagged = RowDecoder.stringStops(w)
-                // Plain text or a quote, backslash or control byte first: the caller's loop goes on.
-                if flagged == 0 { return q }
-                let first = q &+ (flagged.trailingZeroBitCount &>> 3)
-                if base[first] < 0x80 { return first }
-                // Fewer than three non-ASCII bytes in the word: sparse accents in plain text are
-                // cheaper one sequence at a time than through eight automaton steps.
-                var high = w & 0x8080_8080_8080_8080
-                high &= high &- 1
-                high &= high &- 1
-                if high == 0 {
-                    q = utf8SequenceEnd(first)
-                    if q < 0 { return -1 }
-                    continue
-                }
-            }
+            // A word of plain text: the caller's eight-byte loop goes on.
+            if state == Automaton.accept && RowDecoder.stringStops(w) == 0 { return q }
             let next = Automaton.step(table, state, w)
             if next == Automaton.stop || next == Automaton.error { break }
             state = next
