@@ -188,7 +188,9 @@ struct RowDecoderTests {
             guard !token.isEmpty, token.first != " " else { continue }
             let pad = String(repeating: " ", count: Int(random.next() % 9))
             let after = random.next() % 2 == 0 ? "]}" : ",1,2,3,4,5,6,7]}"
-            let line = #"{"id":"x","fields":["# + pad + token + after
+            // First in its array, or after other numbers (the loop over compact number arrays).
+            let before = random.next() % 2 == 0 ? "" : "-1.5,0,12345678901,"
+            let line = #"{"id":"x","fields":["# + before + pad + token + after
             let (result, _) = decodeOne(line)
             var number = Substring(token)
             while number.last == " " { number = number.dropLast() }   // whitespace may follow a value

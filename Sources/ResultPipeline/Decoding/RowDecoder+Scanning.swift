@@ -426,6 +426,14 @@ extension RowDecoder {
                 guard scanLiteral(&p) else { return false }
             case .minus, .zero ... .nine:
                 guard scanNumber(&p) else { return false }
+                // A compact array of numbers (an embedding, say): number after number without
+                // going round the separator logic.
+                if depth != baseDepth && !isObject(atDepth: depth) {
+                    while p &+ 1 < end && base[p] == .comma && (base[p &+ 1].isDigit || base[p &+ 1] == .minus) {
+                        p = numberEnd(p &+ 1)
+                        guard p >= 0 else { return false }
+                    }
+                }
             default:
                 return fail(.unexpectedCharacter, at: p)
             }
