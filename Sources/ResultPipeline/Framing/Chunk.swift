@@ -57,17 +57,20 @@ final class Chunk: @unchecked Sendable {
     /// bytes of records as of input, in every chunk of the pool.
     static let lineBudget = 32_768
     /// Bytes sampled to estimate the length of a line.
-    static let sampleBytes = 64 << 10
+    static let sampleBytes = 16 << 10
+    /// Chunks are not cut smaller than this for short lines (a file of blank lines would
+    /// otherwise be cut into slivers; blank lines leave no records).
+    static let smallestCut = 256 << 10
 
-    /// The size to cut for a chunk whose lines look like those in `base[from..<to]` (sampled from
-    /// its first `sampleBytes`): `limit`, or less when lines are so short that `limit` bytes would
-    /// hold more than `lineBudget` of them; never under `sampleBytes`.
+    /// The size to cut for a chunk whose lines look like those in `base[from..<to]` (its first
+    /// `sampleBytes` are counted): `limit`, or less when lines are so short that `limit` bytes
+    /// would hold more than `lineBudget` of them; never under `smallestCut`.
     static func size(forLinesIn base: UnsafeRawPointer, from: Int, to: Int, limit: Int) -> Int {
-        guard limit > sampleBytes else { return limit }
+        guard limit > smallestCut else { return limit }
         let sampled = min(to - from, sampleBytes)
         let lines = ByteScan.count(of: .newline, in: base, from: from, to: from + sampled)
         guard lines > 0 else { return limit }
-        return min(limit, max(sampleBytes, sampled / lines * lineBudget))
+        return min(limit, max(smallestCut, sampled / lines * lineBudget))
     }
 
     init(capacity: Int) {

@@ -109,7 +109,11 @@ struct MappedSplitter: ChunkProducer {
             position = newline.map { $0 + 1 } ?? size
         }
         let start = position
-        var cut = min(size, start + Chunk.size(forLinesIn: base, from: start, to: size, limit: chunkSize))
+        // Lines are counted just before the full-size cut, where the search for the last line end
+        // starts anyway: the reader maps no page that it would not map without the count.
+        let full = min(size, start + chunkSize)
+        var cut = min(size, start + Chunk.size(forLinesIn: base, from: max(start, full - Chunk.sampleBytes), to: full,
+                                               limit: chunkSize))
         if cut < size {
             if let last = ByteScan.lastIndex(of: .newline, in: base, from: start, to: cut) {
                 cut = last + 1
