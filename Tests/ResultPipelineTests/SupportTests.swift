@@ -88,7 +88,7 @@ struct NameTableTests {
 struct ByteScanTests {
     @Test("counts a byte exactly, at every alignment and length")
     func countsExactly() {
-        var random = SplitMix(seed: 9)
+        var random = SeededRandom(seed: 9)
         // Mostly the byte itself and its neighbours, where a borrow between bytes would miscount.
         let alphabet: [UInt8] = [0x0A, 0x0A, 0x0B, 0x09, 0x00, 0xFF, 0x8A, 0x0A]
         let bytes = (0..<300).map { _ in alphabet[Int(random.next() % 8)] }
@@ -206,7 +206,7 @@ struct AtomicOutputFileTests {
     func writesExactly(size: Int) throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/out.bin"
-        var random = SplitMix(seed: UInt64(size) + 1)
+        var random = SeededRandom(seed: UInt64(size) + 1)
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             for i in 0..<size { buffer[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 7) }
             count = size
