@@ -183,10 +183,33 @@ extension RowDecoder {
         let table = utf8Table
         var q = start
         var state = Automaton.accept
+        // Sixteen bytes at a time while they are clean text (below); after a block that is not,
+        // the automaton takes over until past it.
+        var vectorFrom = start
         while q &+ 8 <= end {
             let w = word(at: q)
-            // A word of plain text: the caller's eight-byte loop goes on.
-            if state == Automaton.accept && RowDecoder.stringStops(w) == 0 { return q }
+            if state == Automaton.accept {
+                // A word of plain text: the caller's eight-byte loop goes on.
+                if RowDecoder.stringStops(w) == 0 { return q }
+                if q >= vectorFrom && q &- 3 >= lineStart {
+                    var v = q
+                    while v &+ 16 <= end && RowDecoder.isCleanText(UnsafeRawPointer(base) + v) { v &+= 16 }
+                    // The automaton takes the block that was not clean (or the line's last bytes).
+                    vectorFrom = v &+ 16
+                    if v > q {
+                        // Resume on a sequence boundary: step back to a lead whose sequence is cut.
+                        if base[v &- 1] >= 0xC0 {
+                            v &-= 1
+                        } else if base[v &- 2] >= 0xE0 {
+                            v &-= 2
+                        } else if base[v &- 3] >= 0xF0 {
+                            v &-= 3
+                        }
+                        q = v
+                        continue
+                    }
+                }
+            }
             let next = Automaton.step(table, state, w)
             if next == Automaton.stop || next == Automaton.error { break }
             state = next
@@ -208,6 +231,43 @@ extension RowDecoder {
             }
         }
         return q
+    }
+
+    /// Whether the 16 bytes at `p` are string text that is valid UTF-8 given that a sequence
+    /// boundary lies at or before `p` (the 3 bytes before `p` are read): no quote, backslash or
+    /// control byte, every continuation byte where a lead before it asks for one and nowhere
+    /// else, no byte that never occurs in UTF-8, and the narrower second bytes after E0, ED, F0
+    /// and F4. A sequence may run past the 16 bytes. Bytes are compared as signed, which the
+    /// vector unit does natively: 0x80...0xBF are -128...-65, leads from 0xC0 are -64...-1.
+    @inline(__always)
+    static func isCleanText(_ p: UnsafeRawPointer) -> Bool {
+        typealias V = SIMD16<Int8>
+        @inline(__always) func all(_ x: Int8) -> V { V(repeating: x) }
+        @inline(__always) func lanes(_ m: SIMDMask<V>) -> V { V(repeating: 0).replacing(with: -1, where: m) }
+        let b = p.loadUnaligned(as: V.self)
+        let back1 = p.loadUnaligned(fromByteOffset: -1, as: V.self)
+        let back2 = p.loadUnaligned(fromByteOffset: -2, as: V.self)
+        let back3 = p.loadUnaligned(fromByteOffset: -3, as: V.self)
+        let negative = all(0)
+        // A continuation byte here exactly where the byte 1 back is a lead (0xC0+), 2 back a
+        // three- or four-byte lead (0xE0+), or 3 back a four-byte lead (0xF0+).
+        let continuation = lanes(b .< all(-64))
+        let wanted = lanes((back1 .>= all(-64)) .& (back1 .< negative))
+            | lanes((back2 .>= all(-32)) .& (back2 .< negative))
+            | lanes((back3 .>= all(-16)) .& (back3 .< negative))
+        var bad = continuation ^ wanted
+        // Never in UTF-8: 0xC0, 0xC1 (overlong) and 0xF5...0xFF.
+        bad |= lanes(b .== all(-64)) | lanes(b .== all(-63)) | lanes((b .>= all(-11)) .& (b .< negative))
+        // After 0xE0 at least 0xA0, after 0xED at most 0x9F, after 0xF0 at least 0x90, after 0xF4
+        // at most 0x8F.
+        bad |= lanes((back1 .== all(-32)) .& (b .< all(-96)))
+        bad |= lanes((back1 .== all(-19)) .& (b .>= all(-96)))
+        bad |= lanes((back1 .== all(-16)) .& (b .< all(-112)))
+        bad |= lanes((back1 .== all(-12)) .& (b .>= all(-112)))
+        // Stops: a quote, a backslash or a control byte.
+        bad |= lanes(b .== all(0x22)) | lanes(b .== all(0x5C)) | lanes((b .>= negative) .& (b .< all(0x20)))
+        let words = unsafeBitCast(bad, to: SIMD2<UInt64>.self)
+        return words[0] | words[1] == 0
     }
 
     /// Validates one multi-byte UTF-8 sequence at `q` (RFC 3629: no overlongs, no surrogates,
