@@ -124,32 +124,52 @@ extension RowDecoder {
     @inline(never)
     mutating func escapeRunEnd(_ start: Int) -> Int {
         var q = start
-        repeat {
-            if q &+ 8 <= end {
-                let w = word(at: q)
-                if (w &>> 8) & 0xFF == UInt64(UInt8.lowerU) && RowDecoder.fourHexDigits(w &>> 16) {
+        // One load per escape: it shows the backslash, the `u` and the four digits.
+        while q &+ 8 <= end {
+            let w = word(at: q)
+            if w & 0xFFFF == 0x755C {   // "\u"
+                // Two in a row (text escaped to ASCII): their eight digits in one test.
+                if q &+ 14 <= end {
+                    let v = word(at: q &+ 6)
+                    if v & 0xFFFF == 0x755C
+                        && RowDecoder.hexDigits((w &>> 16) & 0xFFFF_FFFF | (v &>> 16) &<< 32, in: 0x8080_8080_8080_8080) {
+                        q &+= 12
+                        continue
+                    }
+                }
+                if RowDecoder.fourHexDigits(w &>> 16) {
                     q &+= 6
                     continue
                 }
             }
+            if w & 0xFF != UInt64(UInt8.backslash) { return q }
             q = escapeEnd(q)
             if q < 0 { return -1 }
-        } while q < end && base[q] == .backslash
+        }
+        while q < end && base[q] == .backslash {
+            q = escapeEnd(q)
+            if q < 0 { return -1 }
+        }
         return q
     }
 
     /// Whether the low four bytes of `w` are all hex digits.
     @inline(__always)
     static func fourHexDigits(_ w: UInt64) -> Bool {
-        let h = w & 0xFFFF_FFFF
-        let high: UInt64 = 0x8080_8080
+        hexDigits(w & 0xFFFF_FFFF, in: 0x8080_8080)
+    }
+
+    /// Whether the bytes of `h` whose high bit is set in `lanes` are all hex digits (the other
+    /// bytes of `h` must be zero).
+    @inline(__always)
+    static func hexDigits(_ h: UInt64, in lanes: UInt64) -> Bool {
         // Per byte (all below 0x80, so no sum carries into the next byte): '0'...'9', or after
         // folding case 'a'...'f'. x + (0x80 - lo) sets the high bit when x >= lo; x + (0x7F - hi)
         // when x > hi.
-        let digit = (h &+ 0x5050_5050) & ~(h &+ 0x4646_4646)
-        let l = h | 0x2020_2020
-        let letter = (l &+ 0x1F1F_1F1F) & ~(l &+ 0x1919_1919)
-        return h & high == 0 && (digit | letter) & high == high
+        let digit = (h &+ 0x5050_5050_5050_5050) & ~(h &+ 0x4646_4646_4646_4646)
+        let l = h | 0x2020_2020_2020_2020
+        let letter = (l &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(l &+ 0x1919_1919_1919_1919)
+        return h & 0x8080_8080_8080_8080 == 0 && (digit | letter) & lanes == lanes
     }
 
     /// Validates the escape at `q` (a backslash): the position after it, or -1 (failure recorded).
