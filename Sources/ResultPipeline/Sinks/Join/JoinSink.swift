@@ -66,6 +66,9 @@ public final class JoinSink: Sink {
                 output.reserveCapacity((output.count &+ textBytes) &* 5 / 4)
             }
             let index = self.index
+            // Locals: read through the static accessors, each append retained the array.
+            let idPrefix = Worker.idPrefix, resultPrefix = Worker.resultPrefix
+            let sourcePrefix = Worker.sourcePrefix, null = Worker.null, lineEnd = Worker.lineEnd
             var warmth: UInt64 = 0
             b.hashes.withUnsafeBufferPointer { all in
                 // Rows are joined a group behind the loads: while group g is joined, the loads
@@ -85,17 +88,17 @@ public final class JoinSink: Sink {
                     i += 1
                     let found = id.withUTF8(scratch: &b.id) { index.find($0, hash: hash, scratch: &b.key) }
                     b.matches.append(Int32(found ?? -1))
-                    output.append(contentsOf: Worker.idPrefix)
+                    output.append(contentsOf: idPrefix)
                     output.append(contentsOf: id.rawBytes)
-                    output.append(contentsOf: Worker.resultPrefix)
+                    output.append(contentsOf: resultPrefix)
                     output.append(contentsOf: row.raw)
-                    output.append(contentsOf: Worker.sourcePrefix)
+                    output.append(contentsOf: sourcePrefix)
                     if let found {
                         index.appendRecord(found, to: &output, scratch: &b.record, fields: &b.fields)
                     } else {
-                        output.append(contentsOf: Worker.null)
+                        output.append(contentsOf: null)
                     }
-                    output.append(contentsOf: Worker.lineEnd)
+                    output.append(contentsOf: lineEnd)
                 }
             }
             self.warmth &+= warmth
