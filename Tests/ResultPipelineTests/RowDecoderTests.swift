@@ -202,6 +202,31 @@ struct RowDecoderTests {
         }
     }
 
+    /// Label entries in the compact forms the decoder reads straight through, and near misses.
+    static let labelEntries = [
+        #"{"label":"a"}"#, #"{"label":"a","score":0.5}"#, #"{"label": "a", "score": -1e5}"#,
+        #"{"label":"a","score":01}"#, #"{"label":"a","score":1,"label":"b"}"#, #"{"label":"a","score":"x"}"#,
+        #"{"label":"a","x":1}"#, #"{"label":"a\u0062"}"#, #"{"label":"a","score":1.}"#, #"{"label":1}"#,
+        #"{"label":"a"]"#, #"{"label":"a","score":-}"#, #"{"label":"a","score":2}x"#, #"{"label":"\q"}"#,
+        #"{"label":"a","score": 3 }"#, #"{"label":"a" }"#, #"{"label":"#, #"{"label":"a","score":7"#,
+    ]
+
+    @Test("compact label entries decode as the general parser decodes them", arguments: labelEntries)
+    func compactLabelEntries(entry: String) {
+        // A tab after the opening brace means the same JSON but is not a compact form, so the
+        // second line goes through the general entry parser.
+        let general = "{\t" + entry.dropFirst()
+        func decode(_ e: String) -> (Bool, RejectReason?, SyntaxProblem?, [String]) {
+            let (result, names) = decodeOne(#"{"id":"x","output":{"labels":["# + e + "]}}")
+            switch result {
+            case .success: return (true, nil, nil, names)
+            case .failure(let r): return (false, r.reason, r.problem, names)
+            }
+        }
+        let a = decode(entry), b = decode(general)
+        #expect(a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3, "\(entry): \(a) vs \(b)")
+    }
+
     @Test("the four-hex-digit check agrees with the byte-wise one for every byte in every place")
     func fourHexDigits() {
         for place in 0..<4 {

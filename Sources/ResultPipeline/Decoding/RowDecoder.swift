@@ -311,6 +311,16 @@ struct RowDecoder: ~Copyable {
                                     length: Int32(truncatingIfNeeded: stringEnd &- stringStart),
                                     escaped: stringEscaped))
             case .openBrace:
+                // The common compact label entry, `{"label":"…"}` or `{"label":"…","score":N}`,
+                // read straight through; anything else from the start by the general parser.
+                if entryKeyLength == 5 {
+                    let compact = compactLabelEntryEnd(p, into: list)
+                    if compact >= 0 {
+                        p = compact
+                        break
+                    }
+                    if failure != nil { return false }
+                }
                 var name: NameRef?
                 p = decodeEntryEnd(p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
                 guard p >= 0 else { return false }
@@ -327,7 +337,38 @@ struct RowDecoder: ~Copyable {
         }
     }
 
-    /// An entry object at `p` (depth 4). `name` is its last `label`/`action` key's value when that
+    /// The label entry at `start` (a `{`) when it is exactly `{"label":"…"}` or
+    /// `{"label":"…","score":N}`, with at most one space after each `:` and `,`: the position
+    /// after it, with its name appended to `list`; -1 when it is not in that form (nothing
+    /// recorded, the caller parses it in full), or -1 with `failure` set when its string or
+    /// number is invalid (the general parser fails there the same way).
+    @inline(__always)
+    private mutating func compactLabelEntryEnd(_ start: Int, into list: RecordBuffer<NameRef>) -> Int {
+        guard start &+ 11 <= end, word(at: start &+ 1) == KnownKeys.label.low else { return -1 }
+        var q = start &+ 9
+        if base[q] == .space { q &+= 1 }
+        guard base[q] == .quote, scanString(&q) else { return -1 }
+        let name = NameRef(start: Int32(truncatingIfNeeded: stringStart),
+                           length: Int32(truncatingIfNeeded: stringEnd &- stringStart), escaped: stringEscaped)
+        guard q &+ 1 < end else { return -1 }
+        if base[q] == .closeBrace {
+            list.append(name)
+            return q &+ 1
+        }
+        guard base[q] == .comma else { return -1 }
+        q &+= 1
+        if base[q] == .space { q &+= 1 }
+        guard q &+ 10 <= end, word(at: q) == KnownKeys.score.low else { return -1 }
+        q &+= 8
+        if base[q] == .space { q &+= 1 }
+        guard base[q].isDigit || base[q] == .minus else { return -1 }
+        let after = numberEnd(q)
+        guard after >= 0, after < end, base[after] == .closeBrace else { return -1 }
+        list.append(name)
+        return after &+ 1
+    }
+
+    /// An entry object at `start` (depth 4). `name` is its last `label`/`action` key's value when that
     /// value is a string.
     /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeEntryEnd(
