@@ -14,16 +14,9 @@ struct KeyPattern: Sendable {
     /// The name packed the way `RowDecoder.keyWord` packs it, for the loops' key switches (names of
     /// up to 8 bytes; longer ones are `(0, -1)`, as `keyWord` reports them).
     let key: (word: UInt64, length: Int)
+}
 
-    init(low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, key: (word: UInt64, length: Int)) {
-        self.low = low
-        self.high = high
-        self.lowMask = lowMask
-        self.highMask = highMask
-        self.length = length
-        self.key = key
-    }
-
+extension KeyPattern {
     /// Builds the pattern of `name` (the tests check the literals below against it).
     init(_ name: String) {
         let bytes = [UInt8](("\"" + name + "\":").utf8)

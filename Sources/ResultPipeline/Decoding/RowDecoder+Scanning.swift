@@ -104,6 +104,13 @@ extension RowDecoder {
         }
     }
 
+    /// The last string `scanString` scanned, as a name record.
+    @inline(__always)
+    var scannedName: NameRef {
+        NameRef(start: Int32(truncatingIfNeeded: stringStart), length: Int32(truncatingIfNeeded: stringEnd &- stringStart),
+                escaped: stringEscaped)
+    }
+
     /// The high bit of each byte of `w` that stops a plain run inside a string: a quote, a
     /// backslash, a control byte or a non-ASCII byte. The lowest flagged byte is always a true
     /// stop (borrows only carry upwards), so its position is exact; later ones may be false.
@@ -333,7 +340,7 @@ extension RowDecoder {
             q &+= 1
             if q < end && (base[q] == .plus || base[q] == .minus) { q &+= 1 }
             guard q < end && base[q].isDigit else { return invalidNumber(at: start) }
-            while q < end && base[q].isDigit { q &+= 1 }
+            q = digitsEnd(q &+ 1)
         }
         return q
     }

@@ -250,14 +250,12 @@ struct RowDecoder: ~Copyable {
             case (0x736C_6562_616C, 6):  // "labels"
                 if names.count > namesStart { names.truncate(to: namesStart) }
                 labelIgnored = 0
-                p = decodeNameListEnd(p, into: names, entryKey: 0x6C_6562_616C, entryKeyLength: 5,
-                                      ignored: &labelIgnored)
+                p = decodeNameListEnd(p, into: names, labels: true, ignored: &labelIgnored)
                 guard p >= 0 else { return false }
             case (0x73_6E6F_6974_6361, 7):  // "actions"
                 actions.removeAll()
                 actionIgnored = 0
-                p = decodeNameListEnd(p, into: actions, entryKey: 0x6E6F_6974_6361, entryKeyLength: 6,
-                                      ignored: &actionIgnored)
+                p = decodeNameListEnd(p, into: actions, labels: false, ignored: &actionIgnored)
                 guard p >= 0 else { return false }
             default:
                 guard skipMember(&p, depth: 2) else { return false }
@@ -274,17 +272,15 @@ struct RowDecoder: ~Copyable {
     /// else (ignored, counted once).
     /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeNameListEnd(
-        _ start: Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
-        ignored: inout Int
+        _ start: Int, into list: RecordBuffer<NameRef>, labels: Bool, ignored: inout Int
     ) -> Int {
         var p = start
-        return decodeNameListBody(&p, into: list, entryKey: entryKey, entryKeyLength: entryKeyLength, ignored: &ignored) ? p : -1
+        return decodeNameListBody(&p, into: list, labels: labels, ignored: &ignored) ? p : -1
     }
 
     @inline(__always)
     private mutating func decodeNameListBody(
-        _ p: inout Int, into list: RecordBuffer<NameRef>, entryKey: UInt64, entryKeyLength: Int,
-        ignored: inout Int
+        _ p: inout Int, into list: RecordBuffer<NameRef>, labels: Bool, ignored: inout Int
     ) -> Bool {
         switch base[p] {
         case .lowerN:
@@ -307,13 +303,11 @@ struct RowDecoder: ~Copyable {
             switch base[p] {
             case .quote:
                 guard scanString(&p) else { return false }
-                list.append(NameRef(start: Int32(truncatingIfNeeded: stringStart),
-                                    length: Int32(truncatingIfNeeded: stringEnd &- stringStart),
-                                    escaped: stringEscaped))
+                list.append(scannedName)
             case .openBrace:
                 // The common compact label entry, `{"label":"…"}` or `{"label":"…","score":N}`,
                 // read straight through; anything else from the start by the general parser.
-                if entryKeyLength == 5 {
+                if labels {
                     let compact = compactLabelEntryEnd(p, into: list)
                     if compact >= 0 {
                         p = compact
@@ -322,7 +316,7 @@ struct RowDecoder: ~Copyable {
                     if failure != nil { return false }
                 }
                 var name: NameRef?
-                p = decodeEntryEnd(p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name)
+                p = decodeEntryEnd(p, labels: labels, name: &name)
                 guard p >= 0 else { return false }
                 if let name { list.append(name) } else { ignored &+= 1 }
             default:
@@ -348,8 +342,7 @@ struct RowDecoder: ~Copyable {
         var q = start &+ 9
         if base[q] == .space { q &+= 1 }
         guard base[q] == .quote, scanString(&q) else { return -1 }
-        let name = NameRef(start: Int32(truncatingIfNeeded: stringStart),
-                           length: Int32(truncatingIfNeeded: stringEnd &- stringStart), escaped: stringEscaped)
+        let name = scannedName
         guard q &+ 1 < end else { return -1 }
         if base[q] == .closeBrace {
             list.append(name)
@@ -372,16 +365,18 @@ struct RowDecoder: ~Copyable {
     /// value is a string.
     /// Takes and returns the position by value (kept in a register): -1 on failure (recorded).
     private mutating func decodeEntryEnd(
-        _ start: Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
+        _ start: Int, labels: Bool, name: inout NameRef?
     ) -> Int {
         var p = start
-        return decodeEntryBody(&p, entryKey: entryKey, entryKeyLength: entryKeyLength, name: &name) ? p : -1
+        return decodeEntryBody(&p, labels: labels, name: &name) ? p : -1
     }
 
     @inline(__always)
     private mutating func decodeEntryBody(
-        _ p: inout Int, entryKey: UInt64, entryKeyLength: Int, name: inout NameRef?
+        _ p: inout Int, labels: Bool, name: inout NameRef?
     ) -> Bool {
+        // The key whose string value is the entry's name.
+        let entryPattern = labels ? KnownKeys.label : KnownKeys.action
         p &+= 1
         skipWhitespace(&p)
         if p < end && base[p] == .closeBrace {
@@ -390,7 +385,6 @@ struct RowDecoder: ~Copyable {
         }
         while true {
             let w0 = word(at: p), w1 = word(at: p &+ 8)
-            let entryPattern = entryKeyLength == 5 ? KnownKeys.label : KnownKeys.action
             let key: (word: UInt64, length: Int)
             if starts(with: entryPattern, at: p, w0, w1) {
                 key = afterKey(entryPattern, at: &p)
@@ -404,12 +398,10 @@ struct RowDecoder: ~Copyable {
                 key = keyWord(maxLength: 6)
             }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
-            if key.word == entryKey && key.length == entryKeyLength {
+            if key == entryPattern.key {
                 if base[p] == .quote {
                     guard scanString(&p) else { return false }
-                    name = NameRef(start: Int32(truncatingIfNeeded: stringStart),
-                                   length: Int32(truncatingIfNeeded: stringEnd &- stringStart),
-                                   escaped: stringEscaped)
+                    name = scannedName
                 } else {
                     guard skipValue(&p, depth: 4) else { return false }
                     name = nil

@@ -70,35 +70,25 @@ enum Syscall {
         }
     }
 
-    /// `write(2)` of all of `bytes`, retrying EINTR and short writes.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+    /// `write(2)` of all of `bytes`, or `pwrite(2)` at `offset` when one is given, retrying EINTR
+    /// and short writes.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int? = nil) -> Result<Void, Errno> {
         guard var p = bytes.baseAddress else { return .success(()) }
         var left = bytes.count
+        var at = offset ?? 0
         while left > 0 {
-            #if canImport(Glibc)
-            let n = Glibc.write(fd, p, left)
-            #elseif canImport(Musl)
-            let n = Musl.write(fd, p, left)
-            #else
-            let n = Darwin.write(fd, p, left)
-            #endif
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(Errno(errno))
+            let n: Int
+            if offset != nil {
+                n = pwrite(fd, p, left, off_t(at))
+            } else {
+                #if canImport(Glibc)
+                n = Glibc.write(fd, p, left)
+                #elseif canImport(Musl)
+                n = Musl.write(fd, p, left)
+                #else
+                n = Darwin.write(fd, p, left)
+                #endif
             }
-            p += n
-            left -= n
-        }
-        return .success(())
-    }
-
-    /// `pwrite(2)` of all of `bytes` at `offset`, retrying EINTR and short writes.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> Result<Void, Errno> {
-        guard var p = bytes.baseAddress else { return .success(()) }
-        var left = bytes.count
-        var at = offset
-        while left > 0 {
-            let n = pwrite(fd, p, left, off_t(at))
             if n < 0 {
                 if errno == EINTR { continue }
                 return .failure(Errno(errno))

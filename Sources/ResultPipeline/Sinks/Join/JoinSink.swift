@@ -37,7 +37,6 @@ public final class JoinSink: Sink {
         var buffers = Buffers()
         /// Sum of the warm-up loads; kept so that they are not optimised away.
         var warmth: UInt64 = 0
-        static let warmGroup = 32
 
         init(index: SourceIndex) { self.index = index }
 
@@ -73,7 +72,7 @@ public final class JoinSink: Sink {
             b.hashes.withUnsafeBufferPointer { all in
                 // Rows are joined a group behind the loads: while group g is joined, the loads
                 // of group g + 2 are in flight (measured: one group ahead left part of the misses).
-                let group = Worker.warmGroup
+                let group = SourceIndex.warmGroup
                 func warm(from start: Int) {
                     guard start < all.count else { return }
                     warmth &+= index.warm(UnsafeBufferPointer(rebasing: all[start..<min(all.count, start + group)]))

@@ -218,10 +218,7 @@ final class SourceIndex: @unchecked Sendable {
         }
         if (entryCount + 1) * 2 > slots.count { growSlots(scratch: &scratch) }
         if entryCount == entryStorage.count { growEntries(to: entryStorage.count * 2) }
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = SourceIndex.slotValue(entry: entryCount, hash: hash)
+        place(entry: entryCount, hash: hash)
         entryStorage[entryCount] = entry
         entryCount += 1
     }
@@ -257,13 +254,15 @@ final class SourceIndex: @unchecked Sendable {
         let newCount = newCount ?? slots.count * 2
         slotTable.release()
         slotTable = LargeTable<UInt64>(count: newCount)
-        let mask = newCount - 1
-        for i in 0..<entryCount {
-            let hash = hash(of: entryStorage[i], scratch: &scratch)
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = SourceIndex.slotValue(entry: i, hash: hash)
-        }
+        for i in 0..<entryCount { place(entry: i, hash: hash(of: entryStorage[i], scratch: &scratch)) }
+    }
+
+    /// Puts entry `index` in the first empty slot on `hash`'s probe path.
+    private func place(entry index: Int, hash: UInt64) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = SourceIndex.slotValue(entry: index, hash: hash)
     }
 
     /// Loads, for a group of hashes, the slot, the entry and the source key each will need, one
@@ -366,15 +365,8 @@ private final class KeyBlock: @unchecked Sendable {
             if !blank {
                 if let value = decoder.member(named: key, base: base, start: p, end: lineEnd) {
                     let raw = UnsafeRawBufferPointer(start: base + value.start, count: value.end - value.start)
-                    let hash: UInt64
-                    if value.escaped {
-                        scratch.removeAll(keepingCapacity: true)
-                        JSONUnescape.append(raw, to: &scratch)
-                        hash = scratch.withUnsafeBytes { NameCounter.hash($0) }
-                    } else {
-                        hash = NameCounter.hash(raw)
-                    }
-                    hashes.append(hash)
+                    hashes.append(JSONStringView(rawBytes: raw, isEscaped: value.escaped)
+                        .withUTF8(scratch: &scratch) { NameCounter.hash($0) })
                     entries.append(SourceIndex.Entry(
                         recordStart: p, recordLength: Int32(lineEnd - p),
                         keyStart: Int32(value.start - p), keyLength: Int32(value.end - value.start),
