@@ -26,8 +26,12 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
+            name: "CPrefetch",
+            path: "Sources/CPrefetch"
+        ),
+        .target(
             name: "ResultPipeline",
-            dependencies: ["CZstd", "CZlib"],
+            dependencies: ["CZstd", "CZlib", "CPrefetch"],
             path: "Sources/ResultPipeline"
         ),
         .target(

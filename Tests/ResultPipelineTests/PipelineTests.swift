@@ -133,4 +133,43 @@ struct JoinSinkTests {
         #expect(join.stats == JoinStats(matched: 3, unmatchedResults: 1, unmatchedSources: 59_998,
                                         duplicateSourceKeys: 2, duplicateResultIDs: 0, invalidSourceRows: 0))
     }
+
+    @Test("ids that share a hash tag and a first slot, or carry escapes, still find exactly their record")
+    func tagCollisionsAndEscapes() throws {
+        // Found by search: the same top 32 bits (the slot's tag) and low 10 bits (the first slot
+        // of a small table) of their hash, so one key's probe meets the other's tag first.
+        let a = "key3422455", b = "key3885937"
+        let (ha, hb) = (Array(a.utf8).withUnsafeBytes(NameCounter.hash), Array(b.utf8).withUnsafeBytes(NameCounter.hash))
+        #expect(ha >> 32 == hb >> 32 && ha & 1023 == hb & 1023 && a != b)
+        let dir = try TemporaryDirectory()
+        let results = #"""
+            {"id":"\#(b)"}
+            {"id":"\#(a)"}
+            {"id":"p1"}
+            {"id":"q2"}
+
+            """#
+        for (name, source, expected) in [
+            ("without", #"""
+                {"id":"\#(a)","n":1}
+                {"id":"p1","n":2}
+                {"id":"q2","n":3}
+
+                """#, ["null", #"{"id":"\#(a)","n":1}"#, #"{"id":"p1","n":2}"#, #"{"id":"q2","n":3}"#]),
+            ("with", #"""
+                {"id":"\#(a)","n":1}
+                {"id":"\#(b)","n":4}
+
+                """#, [#"{"id":"\#(b)","n":4}"#, #"{"id":"\#(a)","n":1}"#, "null", "null"]),
+        ] {
+            try source.write(toFile: dir.path + "/\(name).jsonl", atomically: false, encoding: .utf8)
+            let join = try JoinSink(source: dir.path + "/\(name).jsonl", joinedPath: dir.path + "/\(name)-out.jsonl")
+            _ = try Pipeline().run([.bytes(Array(results.utf8))], sinks: [join])
+            let out = try String(contentsOfFile: dir.path + "/\(name)-out.jsonl", encoding: .utf8).split(separator: "\n")
+            #expect(out.count == 4)
+            for (line, record) in zip(out, expected) {
+                #expect(line.hasSuffix(#""source":\#(record)}"#), "\(name): \(line)")
+            }
+        }
+    }
 }

@@ -41,6 +41,15 @@ final class RecordBuffer<Element> {
 
     func removeAll() { count = 0 }
 
+    /// Makes room for exactly `newCount` records, which the caller then writes through the
+    /// returned base (records not written hold whatever bytes were there), and returns the base.
+    func resize(to newCount: Int) -> UnsafeMutablePointer<Element> {
+        precondition(newCount >= 0, "negative count")
+        if newCount > capacity { grow(to: max(capacity * 2, newCount)) }
+        count = newCount
+        return base
+    }
+
     func reserveCapacity(_ minimum: Int) {
         if minimum > capacity { grow(to: minimum) }
     }

@@ -50,6 +50,12 @@ public struct RowBatch {
         }
     }
 
+    /// The chunk's bytes and its row records, for a sink's own loop over raw records.
+    func withRowRecords<R>(_ body: (UnsafePointer<UInt8>, UnsafeBufferPointer<RowRecord>) throws -> R) rethrows -> R {
+        let base = UnsafePointer<UInt8>(chunk.storage.assumingMemoryBound(to: UInt8.self))
+        return try chunk.decoded.rows.withUnsafeBufferPointer { try body(base, $0) }
+    }
+
     /// Calls `body` with each rejected line in order.
     public func forEachReject(_ body: (RejectedLine) throws -> Void) rethrows {
         let base = UnsafeRawPointer(chunk.storage)

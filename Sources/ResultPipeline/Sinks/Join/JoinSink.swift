@@ -2,6 +2,8 @@
 // `{"id":…,"result":<row verbatim>,"source":<record or null>}` per row. Lookups and output lines
 // are built on the decode workers; the ordered part appends them and keeps the match accounting.
 
+import CPrefetch
+
 /// Counts of a join run.
 public struct JoinStats: Sendable, Equatable {
     /// Result rows that found their source record.
@@ -21,10 +23,11 @@ public struct JoinStats: Sendable, Equatable {
 /// Writes each accepted row joined with its source record, atomically.
 public final class JoinSink: Sink {
     private final class Worker: SinkWorker {
-        /// Per-chunk working arrays, kept across chunks for their capacity.
+        /// Per-chunk working memory, kept across chunks for its capacity.
         struct Buffers {
-            var hashes: [UInt64] = []
-            var matches: [Int32] = []
+            /// Per row: the hash of its id, then the source entry it matched (or -1).
+            let hashes = RecordBuffer<UInt64>(capacity: 1024)
+            let matches = RecordBuffer<Int32>(capacity: 1024)
             /// Unescaped ids; unescaped source keys met while probing; CSV values and fields of
             /// the records being appended.
             var id: [UInt8] = []
@@ -35,16 +38,13 @@ public final class JoinSink: Sink {
 
         let index: SourceIndex
         var buffers = Buffers()
-        /// Sum of the warm-up loads; kept so that they are not optimised away.
-        var warmth: UInt64 = 0
 
         init(index: SourceIndex) { self.index = index }
 
-        private static let idPrefix = Array(#"{"id":""#.utf8)
-        private static let resultPrefix = Array(#"","result":"#.utf8)
-        private static let sourcePrefix = Array(#","source":"#.utf8)
-        private static let null = Array("null".utf8)
-        private static let lineEnd = Array("}\n".utf8)
+        /// Lookups run this many rows ahead of the row being joined, per step: the first slot is
+        /// fetched 3 × this many rows ahead, the entry 2 ×, the source key 1 ×, so each step's
+        /// cache miss has had the time of that many rows to arrive.
+        static let prefetchDistance = 8
 
         func process(_ batch: RowBatch, output: inout [UInt8]) throws {
             // The buffers are worked on as a local: as stored properties of this class, every
@@ -52,59 +52,161 @@ public final class JoinSink: Sink {
             var b = Buffers()
             swap(&b, &buffers)
             defer { swap(&b, &buffers) }
-            b.matches.removeAll(keepingCapacity: true)
-            b.hashes.removeAll(keepingCapacity: true)
-            var textBytes = 0
-            batch.forEachRow { row in
-                let id = row.id
-                b.hashes.append(id.withUTF8(scratch: &b.id) { NameCounter.hash($0) })
-                textBytes &+= id.rawBytes.count &+ row.raw.count &+ 160
+            let count = batch.rowCount
+            let matches = b.matches.resize(to: count)
+            match(batch, into: matches, buffers: &b)
+            switch index.format {
+            case .jsonl: appendJSONLines(batch, matches: matches, to: &output)
+            case .csv: appendLines(batch, matches: matches, to: &output, buffers: &b)
             }
-            // With headroom: an exact reservation would reallocate for nearly every chunk.
-            if output.count &+ textBytes > output.capacity {
-                output.reserveCapacity((output.count &+ textBytes) &* 5 / 4)
-            }
-            let index = self.index
-            // Locals: read through the static accessors, each append retained the array.
-            let idPrefix = Worker.idPrefix, resultPrefix = Worker.resultPrefix
-            let sourcePrefix = Worker.sourcePrefix, null = Worker.null, lineEnd = Worker.lineEnd
-            var warmth: UInt64 = 0
-            b.hashes.withUnsafeBufferPointer { all in
-                // Rows are joined a group behind the loads: while group g is joined, the loads
-                // of group g + 2 are in flight (measured: one group ahead left part of the misses).
-                let group = SourceIndex.warmGroup
-                func warm(from start: Int) {
-                    guard start < all.count else { return }
-                    warmth &+= index.warm(UnsafeBufferPointer(rebasing: all[start..<min(all.count, start + group)]))
-                }
-                warm(from: 0)
-                warm(from: group)
-                var i = 0
-                batch.forEachRow { row in
-                    if i % group == 0 { warm(from: i + 2 * group) }
-                    let id = row.id
-                    let hash = all[i]
-                    i += 1
-                    let found = id.withUTF8(scratch: &b.id) { index.find($0, hash: hash, scratch: &b.key) }
-                    b.matches.append(Int32(found ?? -1))
-                    output.append(contentsOf: idPrefix)
-                    output.append(contentsOf: id.rawBytes)
-                    output.append(contentsOf: resultPrefix)
-                    output.append(contentsOf: row.raw)
-                    output.append(contentsOf: sourcePrefix)
-                    if let found {
-                        index.appendRecord(found, to: &output, scratch: &b.record, fields: &b.fields)
-                    } else {
-                        output.append(contentsOf: null)
-                    }
-                    output.append(contentsOf: lineEnd)
-                }
-            }
-            self.warmth &+= warmth
             // Trailer for the ordered part: one entry index per row, then the text's length.
             let textLength = output.count
-            b.matches.withUnsafeBytes { output.append(contentsOf: $0) }
+            output.append(contentsOf: UnsafeRawBufferPointer(start: matches, count: 4 * count))
             WorkerOutputTrailer.append(textLength, to: &output)
+        }
+
+        /// Finds each row's source entry. The memory accesses of a lookup (first slot, entry,
+        /// source key) are each prefetched rows ahead of their use, so that the cache misses of
+        /// many rows are in flight at once; loads alone could not do this, as a load must
+        /// complete before the core retires it.
+        private func match(_ batch: RowBatch, into matches: UnsafeMutablePointer<Int32>, buffers b: inout Buffers) {
+            let lookup = index.lookup
+            let index = self.index
+            batch.withRowRecords { base, rows in
+                let count = rows.count
+                let hashes = b.hashes.resize(to: count)
+                for (i, row) in rows.enumerated() {
+                    let id = Worker.id(of: row, base: base)
+                    hashes[i] = id.withUTF8(scratch: &b.id) { NameCounter.hash($0) }
+                }
+                let distance = Worker.prefetchDistance
+                for step in 0..<(count + 3 * distance) {
+                    if step < count { skresults_prefetch(lookup.firstSlot(hashes[step])) }
+                    let probing = step - distance
+                    if probing >= 0 && probing < count {
+                        let candidate = lookup.candidate(hashes[probing])
+                        matches[probing] = Int32(truncatingIfNeeded: candidate)
+                        if candidate >= 0 { skresults_prefetch(lookup.entries + candidate) }
+                    }
+                    let keyed = step - 2 * distance
+                    if keyed >= 0 && keyed < count && matches[keyed] >= 0 {
+                        skresults_prefetch(lookup.rawKey(lookup.entries[Int(matches[keyed])]))
+                    }
+                    let i = step - 3 * distance
+                    guard i >= 0 else { continue }
+                    let row = rows[i]
+                    let candidate = Int(matches[i])
+                    if candidate < 0 { continue }
+                    let entry = lookup.entries[candidate]
+                    if !row.idEscaped && !entry.keyNeedsDecoding {
+                        if Int(entry.keyLength) == Int(row.idLength)
+                            && sameBytes(lookup.rawKey(entry), base + Int(row.idStart), Int(row.idLength)) {
+                            continue
+                        }
+                    }
+                    // Escapes on either side, or another key with the same tag: the full lookup.
+                    let found = Worker.id(of: row, base: base).withUTF8(scratch: &b.id) {
+                        index.find($0, hash: hashes[i], scratch: &b.key)
+                    }
+                    matches[i] = Int32(found ?? -1)
+                }
+            }
+        }
+
+        @inline(__always)
+        private static func id(of row: RowRecord, base: UnsafePointer<UInt8>) -> JSONStringView {
+            JSONStringView(rawBytes: UnsafeRawBufferPointer(start: base + Int(row.idStart), count: Int(row.idLength)),
+                           isEscaped: row.idEscaped)
+        }
+
+        private static let idPrefix = Array(#"{"id":""#.utf8)
+        private static let resultPrefix = Array(#"","result":"#.utf8)
+        private static let sourcePrefix = Array(#","source":"#.utf8)
+        private static let null = Array("null".utf8)
+        private static let lineEnd = Array("}\n".utf8)
+
+        /// Appends the joined lines of a JSONL source, whose records go out verbatim: the exact
+        /// length is known up front, so the text is written straight into `output`'s storage.
+        private func appendJSONLines(_ batch: RowBatch, matches: UnsafeMutablePointer<Int32>, to output: inout [UInt8]) {
+            let lookup = index.lookup
+            let fixed = Worker.idPrefix.count + Worker.resultPrefix.count + Worker.sourcePrefix.count + Worker.lineEnd.count
+            batch.withRowRecords { base, rows in
+                var length = 0
+                for (i, row) in rows.enumerated() {
+                    let match = Int(matches[i])
+                    let source = match >= 0 ? Int(lookup.entries[match].recordLength) : Worker.null.count
+                    length &+= fixed &+ Int(row.idLength) &+ Int(row.lineLength) &+ source
+                }
+                // Room for the trailer too, with headroom: an exact reservation would reallocate
+                // for nearly every chunk.
+                let needed = output.count &+ length &+ 4 &* rows.count &+ 8
+                if needed > output.capacity { output.reserveCapacity(needed &* 5 / 4) }
+                Worker.idPrefix.withUnsafeBytes { idPrefix in
+                Worker.resultPrefix.withUnsafeBytes { resultPrefix in
+                Worker.sourcePrefix.withUnsafeBytes { sourcePrefix in
+                Worker.null.withUnsafeBytes { null in
+                Worker.lineEnd.withUnsafeBytes { lineEnd in
+                    output.append(addingCapacity: length) { span in
+                        span.withUnsafeMutableBufferPointer { buffer, initialized in
+                            var out = UnsafeMutableRawPointer(buffer.baseAddress!)
+                            @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+                                out.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                                out += bytes.count
+                            }
+                            @inline(__always) func put(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
+                                out.copyMemory(from: bytes, byteCount: count)
+                                out += count
+                            }
+                            let distance = Worker.prefetchDistance
+                            for (i, row) in rows.enumerated() {
+                                let ahead = i &+ distance
+                                if ahead < rows.count && matches[ahead] >= 0 {
+                                    let entry = lookup.entries[Int(matches[ahead])]
+                                    skresults_prefetch(lookup.record(entry))
+                                    skresults_prefetch(lookup.record(entry) + Int(entry.recordLength) - 1)
+                                }
+                                put(idPrefix)
+                                put(base + Int(row.idStart), Int(row.idLength))
+                                put(resultPrefix)
+                                put(base + Int(row.lineStart), Int(row.lineLength))
+                                put(sourcePrefix)
+                                let match = Int(matches[i])
+                                if match >= 0 {
+                                    let entry = lookup.entries[match]
+                                    put(lookup.record(entry), Int(entry.recordLength))
+                                } else {
+                                    put(null)
+                                }
+                                put(lineEnd)
+                            }
+                            initialized = length
+                        }
+                    }
+                }}}}}
+            }
+        }
+
+        /// Appends the joined lines of a CSV source, whose records are rewritten as JSON objects.
+        private func appendLines(_ batch: RowBatch, matches: UnsafeMutablePointer<Int32>, to output: inout [UInt8],
+                                 buffers b: inout Buffers) {
+            let idPrefix = Worker.idPrefix, resultPrefix = Worker.resultPrefix
+            let sourcePrefix = Worker.sourcePrefix, null = Worker.null, lineEnd = Worker.lineEnd
+            var i = 0
+            batch.forEachRow { row in
+                let match = Int(matches[i])
+                i += 1
+                output.append(contentsOf: idPrefix)
+                output.append(contentsOf: row.id.rawBytes)
+                output.append(contentsOf: resultPrefix)
+                output.append(contentsOf: row.raw)
+                output.append(contentsOf: sourcePrefix)
+                if match >= 0 {
+                    index.appendRecord(match, to: &output, scratch: &b.record, fields: &b.fields)
+                } else {
+                    output.append(contentsOf: null)
+                }
+                output.append(contentsOf: lineEnd)
+            }
         }
     }
 
@@ -142,24 +244,42 @@ public final class JoinSink: Sink {
         guard count > 0 else { return }
         let (body, textLength) = WorkerOutputTrailer.split(workerOutput)
         try file.write(UnsafeRawBufferPointer(rebasing: body[0..<textLength]))
-        var i = 0
-        batch.forEachRow { row in
-            let match = Int(body.loadUnaligned(fromByteOffset: textLength + 4 * i, as: Int32.self))
-            i += 1
-            if match >= 0 {
-                stats.matched += 1
+        @inline(__always) func match(_ i: Int) -> Int {
+            Int(body.loadUnaligned(fromByteOffset: textLength &+ 4 &* i, as: Int32.self))
+        }
+        // Worked on as locals: as stored properties, each access per row paid an exclusivity check.
+        var stats = self.stats
+        var bits: [UInt64] = []
+        swap(&bits, &matchedBits)
+        defer {
+            swap(&bits, &matchedBits)
+            self.stats = stats
+        }
+        var unmatched = 0
+        bits.withUnsafeMutableBufferPointer { bits in
+            for i in 0..<count {
+                let match = match(i)
+                guard match >= 0 else {
+                    unmatched += 1
+                    continue
+                }
                 let bit: UInt64 = 1 << UInt64(match & 63)
-                if matchedBits[match >> 6] & bit != 0 {
+                if bits[match >> 6] & bit != 0 {
                     stats.duplicateResultIDs += 1
                 } else {
-                    matchedBits[match >> 6] |= bit
+                    bits[match >> 6] |= bit
                 }
-            } else {
-                stats.unmatchedResults += 1
-                let id = row.id
-                let seen = id.withUTF8(scratch: &idScratch) { unmatchedIDs.add($0) }
-                if seen > 0 { stats.duplicateResultIDs += 1 }
             }
+        }
+        stats.matched += count - unmatched
+        stats.unmatchedResults += unmatched
+        guard unmatched > 0 else { return }
+        var i = 0
+        batch.forEachRow { row in
+            defer { i += 1 }
+            guard match(i) < 0 else { return }
+            let seen = row.id.withUTF8(scratch: &idScratch) { unmatchedIDs.add($0) }
+            if seen > 0 { stats.duplicateResultIDs += 1 }
         }
     }
 

@@ -265,26 +265,10 @@ final class SourceIndex: @unchecked Sendable {
         slots[slot] = SourceIndex.slotValue(entry: index, hash: hash)
     }
 
-    /// Loads, for a group of hashes, the slot, the entry and the source key each will need, one
-    /// stage at a time, so that the cache misses of a group overlap instead of following each
-    /// other. Returns a value that depends on every load (so none is dropped); it means nothing.
-    func warm(_ hashes: UnsafeBufferPointer<UInt64>) -> UInt64 {
-        let mask = slots.count - 1
-        let entryBase = entryStorage.baseAddress!
-        var touched = warmSlots(hashes)
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: hashes.count) { found in
-            var records: UInt64 = 0
-            for (i, hash) in hashes.enumerated() {
-                let index = SourceIndex.entryIndex(probe(hash, from: Int(truncatingIfNeeded: hash) & mask, mask: mask).value)
-                found[i] = index
-                if index >= 0 { records &+= UInt64(bitPattern: Int64(entryBase[index].recordStart)) }
-            }
-            for i in 0..<hashes.count where found[i] >= 0 {
-                let entry = entryBase[found[i]]
-                touched &+= UInt64(file.base[entry.recordStart + Int(entry.keyStart)])
-            }
-            return touched &+ records
-        }
+    /// The tables as raw pointers, for a lookup loop that runs per row on the workers.
+    var lookup: Lookup {
+        Lookup(slots: UnsafePointer(slots.baseAddress!), mask: slots.count - 1,
+               entries: UnsafePointer(entryStorage.baseAddress!), file: file.base)
     }
 
     /// The entry whose key equals `key` (decoded bytes), or nil.
@@ -331,6 +315,42 @@ final class SourceIndex: @unchecked Sendable {
     }
 }
 
+extension SourceIndex {
+    /// Read-only views of the index's tables and the mapped file (valid while the index lives),
+    /// split into the steps of a lookup so that a loop can issue each step's memory access well
+    /// before it needs the result.
+    struct Lookup {
+        let slots: UnsafePointer<UInt64>
+        let mask: Int
+        let entries: UnsafePointer<Entry>
+        let file: UnsafePointer<UInt8>
+
+        /// The slot a key with `hash` probes first.
+        @inline(__always)
+        func firstSlot(_ hash: UInt64) -> UnsafePointer<UInt64> { slots + (Int(truncatingIfNeeded: hash) & mask) }
+
+        /// The entry of the first slot on `hash`'s probe path that carries its tag, or -1 when
+        /// an empty slot comes first (no such key). A tag match still needs its key compared.
+        @inline(__always)
+        func candidate(_ hash: UInt64) -> Int {
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let value = slots[slot]
+                if value == 0 { return -1 }
+                if (value ^ hash) >> 32 == 0 { return SourceIndex.entryIndex(value) }
+                slot = (slot + 1) & mask
+            }
+        }
+
+        /// The raw key bytes of an entry, within the mapped file.
+        @inline(__always)
+        func rawKey(_ entry: Entry) -> UnsafePointer<UInt8> { file + entry.recordStart + Int(entry.keyStart) }
+
+        @inline(__always)
+        func record(_ entry: Entry) -> UnsafePointer<UInt8> { file + entry.recordStart }
+    }
+}
+
 /// The mapped source and the key, shared read-only by the key-finding threads.
 private struct SharedBytes: @unchecked Sendable {
     // safe to send: both are read-only while the threads run.
@@ -351,11 +371,22 @@ private final class KeyBlock: @unchecked Sendable {
 
     /// Finds the key of every line in `start..<end`, with its hash, in order.
     func findKeys(base: UnsafePointer<UInt8>, key: UnsafeRawBufferPointer) {
+        // Worked on as locals: as stored properties, each access per line paid an exclusivity check.
+        var entries: [SourceIndex.Entry] = [], hashes: [UInt64] = [], scratch: [UInt8] = []
+        swap(&entries, &self.entries)
+        swap(&hashes, &self.hashes)
+        swap(&scratch, &self.scratch)
+        defer {
+            swap(&entries, &self.entries)
+            swap(&hashes, &self.hashes)
+            swap(&scratch, &self.scratch)
+        }
         entries.removeAll(keepingCapacity: true)
         hashes.removeAll(keepingCapacity: true)
-        invalid = 0
+        var invalid = 0
         var decoder = RowDecoder()
         var p = start
+        let end = self.end
         while p < end {
             let newline = ByteScan.firstIndex(of: .newline, in: UnsafeRawPointer(base), from: p, to: end) ?? end
             var lineEnd = newline
@@ -377,6 +408,7 @@ private final class KeyBlock: @unchecked Sendable {
             }
             p = newline + 1
         }
+        self.invalid = invalid
     }
 }
 
