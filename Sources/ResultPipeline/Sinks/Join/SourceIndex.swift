@@ -3,6 +3,7 @@
 // per source row one `Entry` (24 bytes) and two to four 8-byte slots of the open-addressing
 // table (kept between a quarter and half full), 40–56 bytes in all, plus the mapped file.
 
+import CPrefetch
 import Dispatch
 
 /// Which format the source file is in.
@@ -66,9 +67,6 @@ final class SourceIndex: @unchecked Sendable {
             slot = (slot + 1) & mask
         }
     }
-    /// Sum of warm-up loads, kept so that they are not optimised away; it means nothing.
-    private var warmth: UInt64 = 0
-    static let warmGroup = 32
     /// Source rows whose key was seen before (the later one wins).
     private(set) var duplicateKeys = 0
     /// Source rows without a usable key (invalid JSON, not an object, no such key or column).
@@ -134,12 +132,14 @@ final class SourceIndex: @unchecked Sendable {
             for block in blocks[0..<count] {
                 invalidRows += block.invalid
                 block.hashes.withUnsafeBufferPointer { hashes in
-                    var start = 0
-                    while start < hashes.count {
-                        let end = min(hashes.count, start + SourceIndex.warmGroup)
-                        warmth &+= warmSlots(UnsafeBufferPointer(rebasing: hashes[start..<end]))
-                        for i in start..<end { insert(block.entries[i], hash: hashes[i], scratch: &scratch) }
-                        start = end
+                    // Each key's first slot is prefetched this many inserts ahead.
+                    let distance = 16
+                    for i in hashes.indices {
+                        if i &+ distance < hashes.count {
+                            let ahead = hashes[i &+ distance]
+                            skresults_prefetch(slots.baseAddress! + (Int(truncatingIfNeeded: ahead) & (slots.count - 1)))
+                        }
+                        insert(block.entries[i], hash: hashes[i], scratch: &scratch)
                     }
                 }
             }
@@ -237,15 +237,6 @@ final class SourceIndex: @unchecked Sendable {
         grown.buffer.baseAddress!.update(from: entryStorage.baseAddress!, count: entryCount)
         entryTable.release()
         entryTable = grown
-    }
-
-    /// Loads the slots a group of keys will probe first, so that their misses overlap.
-    private func warmSlots(_ hashes: UnsafeBufferPointer<UInt64>) -> UInt64 {
-        let mask = slots.count - 1
-        let slotBase = slots.baseAddress!
-        var touched: UInt64 = 0
-        for hash in hashes { touched &+= slotBase[Int(truncatingIfNeeded: hash) & mask] }
-        return touched
     }
 
     /// Rehashes every entry into a larger slot table (keys are hashed again: entries do not keep
