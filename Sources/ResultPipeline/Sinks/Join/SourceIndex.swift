@@ -99,48 +99,67 @@ final class SourceIndex: @unchecked Sendable {
         file.count >= 3 && file.base[0] == 0xEF && file.base[1] == 0xBB && file.base[2] == 0xBF ? 3 : 0
     }
 
-    /// Keys of JSONL lines are found in parallel, a wave of blocks at a time (one per core), then
-    /// inserted in file order so that the later of two duplicate keys wins.
+    /// Keys of JSONL lines are found in parallel, a wave of blocks at a time (two per core), and
+    /// inserted in file order, so that the later of two duplicate keys wins, while the next
+    /// wave's keys are found: no core waits for the inserts, which only one thread can do.
     private func indexJSONL(key: UnsafeRawBufferPointer) {
         let shared = SharedBytes(base: file.base, key: key)
-        let blockSize = 4 << 20
-        let blocks = (0..<max(1, PipelineOptions.onlineCores)).map { _ in KeyBlock() }
-        var scratch: [UInt8] = []
+        let blockSize = 2 << 20
+        let perWave = 2 * max(1, PipelineOptions.onlineCores)
+        var finding = (0..<perWave).map { _ in KeyBlock() }
+        var inserting = (0..<perWave).map { _ in KeyBlock() }
+        var insertCount = 0
+        var sized = false
         var p = bomLength
-        while p < file.count {
-            var count = 0
-            while count < blocks.count && p < file.count {
+        while p < file.count || insertCount > 0 {
+            var findCount = 0
+            while findCount < perWave && p < file.count {
                 var end = min(file.count, p + blockSize)
                 if end < file.count {
                     end = (ByteScan.firstIndex(of: .newline, in: UnsafeRawPointer(file.base), from: end - 1, to: file.count)
                         .map { $0 + 1 }) ?? file.count
                 }
-                blocks[count].start = p
-                blocks[count].end = end
-                count += 1
+                finding[findCount].start = p
+                finding[findCount].end = end
+                findCount += 1
                 p = end
             }
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                blocks[i].findKeys(base: shared.base, key: shared.key)
+            // The inserts are the longest single task: iteration 0, so they start first.
+            let inserts = insertCount > 0 ? 1 : 0
+            let (toFind, toInsert) = (finding, inserting[0..<insertCount])
+            DispatchQueue.concurrentPerform(iterations: findCount + inserts) { i in
+                if i < inserts {
+                    self.insert(toInsert)
+                } else {
+                    toFind[i - inserts].findKeys(base: shared.base, key: shared.key)
+                }
             }
-            if entryCount == 0 {
+            if !sized && findCount > 0 {
                 // Size the tables once from what the first wave found, instead of doubling them.
-                let found = blocks[0..<count].reduce(0) { $0 + $1.entries.count }
-                let scanned = blocks[count - 1].end - blocks[0].start
+                sized = true
+                let found = finding[0..<findCount].reduce(0) { $0 + $1.entries.count }
+                let scanned = finding[findCount - 1].end - finding[0].start
                 if found > 0 && scanned > 0 { reserve(found + Int(Double(found) * Double(file.count - p) / Double(scanned) * 1.05)) }
             }
-            for block in blocks[0..<count] {
-                invalidRows += block.invalid
-                block.hashes.withUnsafeBufferPointer { hashes in
-                    // Each key's first slot is prefetched this many inserts ahead.
-                    let distance = 16
-                    for i in hashes.indices {
-                        if i &+ distance < hashes.count {
-                            let ahead = hashes[i &+ distance]
-                            skresults_prefetch(slots.baseAddress! + (Int(truncatingIfNeeded: ahead) & (slots.count - 1)))
-                        }
-                        insert(block.entries[i], hash: hashes[i], scratch: &scratch)
+            swap(&finding, &inserting)
+            insertCount = findCount
+        }
+    }
+
+    /// Inserts the keys of found blocks, in order.
+    private func insert(_ blocks: ArraySlice<KeyBlock>) {
+        var scratch: [UInt8] = []
+        for block in blocks {
+            invalidRows += block.invalid
+            block.hashes.withUnsafeBufferPointer { hashes in
+                // Each key's first slot is prefetched this many inserts ahead.
+                let distance = 16
+                for i in hashes.indices {
+                    if i &+ distance < hashes.count {
+                        let ahead = hashes[i &+ distance]
+                        skresults_prefetch(slots.baseAddress! + (Int(truncatingIfNeeded: ahead) & (slots.count - 1)))
                     }
+                    insert(block.entries[i], hash: hashes[i], scratch: &scratch)
                 }
             }
         }
