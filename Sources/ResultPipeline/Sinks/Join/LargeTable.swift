@@ -1,5 +1,8 @@
 // Memory for the join index's big tables, mapped straight from the kernel: it comes zero-filled
-// (0 marks an empty slot, so no initialising pass) and goes back whole on release. It is not
+// (0 marks an empty slot, so no initialising pass) and goes back whole on release. Its pages are
+// populated when it is mapped (every page is written soon anyway): faulted in one by one, a slot
+// page was first mapped read-only to the zero page by a probe and then copied on the insert's
+// write, with a TLB flush on every core. It is not
 // marked for huge pages: on a virtual machine that hands freed memory back to its host, a fresh
 // 2 MiB page is one the host must supply again, and faulting the tables in cost twice the
 // system time (see BENCHMARKS.md); random lookups gained nothing measurable from huge pages.
@@ -17,7 +20,7 @@ struct LargeTable<Element> {
 
     init(count: Int) {
         let bytes = max(1, count * MemoryLayout<Element>.stride)
-        guard let region = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        guard let region = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
               region != MAP_FAILED else {
             // Out of address space: fall back to the heap (same contents).
             let heap = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: MemoryLayout<Element>.alignment)
