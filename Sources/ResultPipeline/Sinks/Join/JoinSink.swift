@@ -28,6 +28,9 @@ public final class JoinSink: Sink {
             /// Per row: the hash of its id, then the source entry it matched (or -1).
             let hashes = RecordBuffer<UInt64>(capacity: 1024)
             let matches = RecordBuffer<Int32>(capacity: 1024)
+            /// Per matched row: where its record lies in the source file, copied out of the entry
+            /// while the lookup has it in cache (the append would miss on the entry again).
+            let records = RecordBuffer<SourceIndex.Span>(capacity: 1024)
             /// Unescaped ids; unescaped source keys met while probing; CSV values and fields of
             /// the records being appended.
             var id: [UInt8] = []
@@ -54,9 +57,10 @@ public final class JoinSink: Sink {
             defer { swap(&b, &buffers) }
             let count = batch.rowCount
             let matches = b.matches.resize(to: count)
-            match(batch, into: matches, buffers: &b)
+            let records = b.records.resize(to: count)
+            match(batch, into: matches, records: records, buffers: &b)
             switch index.format {
-            case .jsonl: appendJSONLines(batch, matches: matches, to: &output)
+            case .jsonl: appendJSONLines(batch, matches: matches, records: records, to: &output)
             case .csv: appendLines(batch, matches: matches, to: &output, buffers: &b)
             }
             // Trailer for the ordered part: one entry index per row, then the text's length.
@@ -69,7 +73,8 @@ public final class JoinSink: Sink {
         /// source key) are each prefetched rows ahead of their use, so that the cache misses of
         /// many rows are in flight at once; loads alone could not do this, as a load must
         /// complete before the core retires it.
-        private func match(_ batch: RowBatch, into matches: UnsafeMutablePointer<Int32>, buffers b: inout Buffers) {
+        private func match(_ batch: RowBatch, into matches: UnsafeMutablePointer<Int32>,
+                           records: UnsafeMutablePointer<SourceIndex.Span>, buffers b: inout Buffers) {
             let lookup = index.lookup
             let index = self.index
             batch.withRowRecords { base, rows in
@@ -101,6 +106,7 @@ public final class JoinSink: Sink {
                     if !row.idEscaped && !entry.keyNeedsDecoding {
                         if Int(entry.keyLength) == Int(row.idLength)
                             && sameBytes(lookup.rawKey(entry), base + Int(row.idStart), Int(row.idLength)) {
+                            records[i] = entry.record
                             continue
                         }
                     }
@@ -109,6 +115,7 @@ public final class JoinSink: Sink {
                         index.find($0, hash: hashes[i], scratch: &b.key)
                     }
                     matches[i] = Int32(found ?? -1)
+                    if let found { records[i] = lookup.entries[found].record }
                 }
             }
         }
@@ -127,14 +134,14 @@ public final class JoinSink: Sink {
 
         /// Appends the joined lines of a JSONL source, whose records go out verbatim: the exact
         /// length is known up front, so the text is written straight into `output`'s storage.
-        private func appendJSONLines(_ batch: RowBatch, matches: UnsafeMutablePointer<Int32>, to output: inout [UInt8]) {
+        private func appendJSONLines(_ batch: RowBatch, matches: UnsafeMutablePointer<Int32>,
+                                     records: UnsafeMutablePointer<SourceIndex.Span>, to output: inout [UInt8]) {
             let lookup = index.lookup
             let fixed = Worker.idPrefix.count + Worker.resultPrefix.count + Worker.sourcePrefix.count + Worker.lineEnd.count
             batch.withRowRecords { base, rows in
                 var length = 0
                 for (i, row) in rows.enumerated() {
-                    let match = Int(matches[i])
-                    let source = match >= 0 ? Int(lookup.entries[match].recordLength) : Worker.null.count
+                    let source = matches[i] >= 0 ? records[i].count : Worker.null.count
                     length &+= fixed &+ Int(row.idLength) &+ Int(row.lineLength) &+ source
                 }
                 // Room for the trailer too, with headroom: an exact reservation would reallocate
@@ -161,19 +168,17 @@ public final class JoinSink: Sink {
                             for (i, row) in rows.enumerated() {
                                 let ahead = i &+ distance
                                 if ahead < rows.count && matches[ahead] >= 0 {
-                                    let entry = lookup.entries[Int(matches[ahead])]
-                                    skresults_prefetch(lookup.record(entry))
-                                    skresults_prefetch(lookup.record(entry) + Int(entry.recordLength) - 1)
+                                    let record = records[ahead]
+                                    skresults_prefetch(lookup.file + record.start)
+                                    skresults_prefetch(lookup.file + record.start + record.count - 1)
                                 }
                                 put(idPrefix)
                                 put(base + Int(row.idStart), Int(row.idLength))
                                 put(resultPrefix)
                                 put(base + Int(row.lineStart), Int(row.lineLength))
                                 put(sourcePrefix)
-                                let match = Int(matches[i])
-                                if match >= 0 {
-                                    let entry = lookup.entries[match]
-                                    put(lookup.record(entry), Int(entry.recordLength))
+                                if matches[i] >= 0 {
+                                    put(lookup.file + records[i].start, records[i].count)
                                 } else {
                                     put(null)
                                 }

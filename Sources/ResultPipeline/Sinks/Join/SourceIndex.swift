@@ -28,6 +28,15 @@ final class SourceIndex: @unchecked Sendable {
         var keyStart: Int32   // relative to recordStart
         var keyLength: Int32
         var keyNeedsDecoding: Bool
+
+        /// Where the record lies in the file.
+        var record: Span { Span(start: recordStart, count: Int(recordLength)) }
+    }
+
+    /// A run of bytes in the source file.
+    struct Span {
+        var start: Int
+        var count: Int
     }
 
     let file: MappedFile
@@ -355,9 +364,6 @@ extension SourceIndex {
         /// The raw key bytes of an entry, within the mapped file.
         @inline(__always)
         func rawKey(_ entry: Entry) -> UnsafePointer<UInt8> { file + entry.recordStart + Int(entry.keyStart) }
-
-        @inline(__always)
-        func record(_ entry: Entry) -> UnsafePointer<UInt8> { file + entry.recordStart }
     }
 }
 
