@@ -2,10 +2,13 @@
 // rules that need the whole line (terminator, blank, too long) before the JSON decoder sees it.
 
 /// A sink's worker part that takes a chunk's rows in slices while the chunk is being decoded,
-/// instead of the whole batch afterwards; for parts that only read the rows' own bytes.
+/// instead of (or before) the whole batch afterwards; for work that reads the rows' own bytes.
 protocol RowSliceProcessor: AnyObject {
     /// `rows` are decoded rows of the chunk at `base`, in order; `names` are all the chunk's names so far.
     func process(rows: UnsafeBufferPointer<RowRecord>, names: UnsafeBufferPointer<NameRef>, base: UnsafeRawPointer)
+    /// Whether the part also gets the whole batch (`SinkWorker.process`) after the slices: true
+    /// for a part that only prepares in slices what it does with the batch.
+    var takesBatchAfterSlices: Bool { get }
 }
 
 /// Decodes every line of a chunk into its `DecodedChunk`.

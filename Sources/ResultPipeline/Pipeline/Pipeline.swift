@@ -257,7 +257,7 @@ final class DecodeWorker: @unchecked Sendable {
         var decoder = ChunkDecoder(maxDepth: maxDepth, maxLineBytes: maxLineBytes)
         // Parts that take their rows in slices during decoding; the others get the whole batch.
         let slices = parts.compactMap { $0.1 as? any RowSliceProcessor }
-        let batchParts = parts.filter { !($0.1 is any RowSliceProcessor) }
+        let batchParts = parts.filter { ($0.1 as? any RowSliceProcessor)?.takesBatchAfterSlices ?? true }
         var yielded = false
         while let chunk = work.pop() {
             if !yielded && yieldToReader.load(ordering: .relaxed) {

@@ -47,6 +47,7 @@ public final class LabelCountsSink: Sink {
         let labels = NameTable()
         let actions = NameTable()
         var scratch: [UInt8] = []
+        var takesBatchAfterSlices: Bool { false }
 
         func process(_ batch: RowBatch, output: inout [UInt8]) throws {
             let base = UnsafeRawPointer(batch.chunk.storage)

@@ -22,7 +22,7 @@ public struct JoinStats: Sendable, Equatable {
 
 /// Writes each accepted row joined with its source record, atomically.
 public final class JoinSink: Sink {
-    private final class Worker: SinkWorker {
+    private final class Worker: SinkWorker, RowSliceProcessor {
         /// Per-chunk working memory, kept across chunks for its capacity.
         struct Buffers {
             /// Per row: the hash of its id, then the source entry it matched (or -1).
@@ -43,6 +43,25 @@ public final class JoinSink: Sink {
         var buffers = Buffers()
 
         init(index: SourceIndex) { self.index = index }
+
+        /// Rows' ids are hashed in slices during decoding, while their bytes are in the core's
+        /// cache; the batch that follows looks them up.
+        var takesBatchAfterSlices: Bool { true }
+        /// Hashes of the ids of the rows handed over so far in the current chunk.
+        private let sliceHashes = RecordBuffer<UInt64>(capacity: 1024)
+        private var sliceScratch: [UInt8] = []
+
+        func process(rows: UnsafeBufferPointer<RowRecord>, names: UnsafeBufferPointer<NameRef>, base: UnsafeRawPointer) {
+            let first = sliceHashes.count
+            let hashes = sliceHashes.resize(to: first + rows.count)
+            var scratch: [UInt8] = []
+            swap(&scratch, &sliceScratch)
+            for (i, row) in rows.enumerated() {
+                hashes[first + i] = Worker.id(of: row, base: base.assumingMemoryBound(to: UInt8.self))
+                    .withUTF8(scratch: &scratch) { NameCounter.hash($0) }
+            }
+            swap(&scratch, &sliceScratch)
+        }
 
         /// Lookups run this many rows ahead of the row being joined, per step: the first slot is
         /// fetched 3 × this many rows ahead, the entry 2 ×, the source key 1 ×, so each step's
@@ -77,12 +96,16 @@ public final class JoinSink: Sink {
                            records: UnsafeMutablePointer<SourceIndex.Span>, buffers b: inout Buffers) {
             let lookup = index.lookup
             let index = self.index
+            let sliceHashes = self.sliceHashes
+            defer { sliceHashes.removeAll() }
             batch.withRowRecords { base, rows in
                 let count = rows.count
-                let hashes = b.hashes.resize(to: count)
-                for (i, row) in rows.enumerated() {
-                    let id = Worker.id(of: row, base: base)
-                    hashes[i] = id.withUTF8(scratch: &b.id) { NameCounter.hash($0) }
+                // Hashed in slices during decoding; hashed here only if the slices did not come.
+                let hashes = sliceHashes.count == count ? sliceHashes.base : b.hashes.resize(to: count)
+                if sliceHashes.count != count {
+                    for (i, row) in rows.enumerated() {
+                        hashes[i] = Worker.id(of: row, base: base).withUTF8(scratch: &b.id) { NameCounter.hash($0) }
+                    }
                 }
                 let distance = Worker.prefetchDistance
                 for step in 0..<(count + 3 * distance) {
