@@ -25,8 +25,9 @@ public final class JoinSink: Sink {
     private final class Worker: SinkWorker, RowSliceProcessor {
         /// Per-chunk working memory, kept across chunks for its capacity.
         struct Buffers {
-            /// Per row: the hash of its id, then the source entry it matched (or -1).
+            /// Per row: the hash of its id, when the slices did not bring them.
             let hashes = RecordBuffer<UInt64>(capacity: 1024)
+            /// Per row: the source entry it matched, or -1.
             let matches = RecordBuffer<Int32>(capacity: 1024)
             /// Per matched row: where its record lies in the source file, copied out of the entry
             /// while the lookup has it in cache (the append would miss on the entry again).
@@ -149,76 +150,73 @@ public final class JoinSink: Sink {
                            isEscaped: row.idEscaped)
         }
 
-        private static let idPrefix = Array(#"{"id":""#.utf8)
-        private static let resultPrefix = Array(#"","result":"#.utf8)
-        private static let sourcePrefix = Array(#","source":"#.utf8)
-        private static let null = Array("null".utf8)
-        private static let lineEnd = Array("}\n".utf8)
+        // The constant pieces of a joined line, in static memory.
+        private static let idPrefix: StaticString = #"{"id":""#
+        private static let resultPrefix: StaticString = #"","result":"#
+        private static let sourcePrefix: StaticString = #","source":"#
+        private static let null: StaticString = "null"
+        private static let lineEnd: StaticString = "}\n"
 
         /// Appends the joined lines of a JSONL source, whose records go out verbatim: the exact
         /// length is known up front, so the text is written straight into `output`'s storage.
         private func appendJSONLines(_ batch: RowBatch, matches: UnsafeMutablePointer<Int32>,
                                      records: UnsafeMutablePointer<SourceIndex.Span>, to output: inout [UInt8]) {
             let lookup = index.lookup
-            let fixed = Worker.idPrefix.count + Worker.resultPrefix.count + Worker.sourcePrefix.count + Worker.lineEnd.count
+            let idPrefix = Worker.idPrefix.bytes, resultPrefix = Worker.resultPrefix.bytes
+            let sourcePrefix = Worker.sourcePrefix.bytes, null = Worker.null.bytes, lineEnd = Worker.lineEnd.bytes
+            let fixed = idPrefix.count + resultPrefix.count + sourcePrefix.count + lineEnd.count
             batch.withRowRecords { base, rows in
                 var length = 0
                 for (i, row) in rows.enumerated() {
-                    let source = matches[i] >= 0 ? records[i].count : Worker.null.count
+                    let source = matches[i] >= 0 ? records[i].count : null.count
                     length &+= fixed &+ Int(row.idLength) &+ Int(row.lineLength) &+ source
                 }
                 // Room for the trailer too, with headroom: an exact reservation would reallocate
                 // for nearly every chunk.
                 let needed = output.count &+ length &+ 4 &* rows.count &+ 8
                 if needed > output.capacity { output.reserveCapacity(needed &* 5 / 4) }
-                Worker.idPrefix.withUnsafeBytes { idPrefix in
-                Worker.resultPrefix.withUnsafeBytes { resultPrefix in
-                Worker.sourcePrefix.withUnsafeBytes { sourcePrefix in
-                Worker.null.withUnsafeBytes { null in
-                Worker.lineEnd.withUnsafeBytes { lineEnd in
-                    output.append(addingCapacity: length) { span in
-                        span.withUnsafeMutableBufferPointer { buffer, initialized in
-                            var out = UnsafeMutableRawPointer(buffer.baseAddress!)
-                            @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
-                                out.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                                out += bytes.count
-                            }
-                            @inline(__always) func put(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
-                                out.copyMemory(from: bytes, byteCount: count)
-                                out += count
-                            }
-                            let distance = Worker.prefetchDistance
-                            for (i, row) in rows.enumerated() {
-                                let ahead = i &+ distance
-                                if ahead < rows.count && matches[ahead] >= 0 {
-                                    let record = records[ahead]
-                                    skresults_prefetch(lookup.file + record.start)
-                                    skresults_prefetch(lookup.file + record.start + record.count - 1)
-                                }
-                                put(idPrefix)
-                                put(base + Int(row.idStart), Int(row.idLength))
-                                put(resultPrefix)
-                                put(base + Int(row.lineStart), Int(row.lineLength))
-                                put(sourcePrefix)
-                                if matches[i] >= 0 {
-                                    put(lookup.file + records[i].start, records[i].count)
-                                } else {
-                                    put(null)
-                                }
-                                put(lineEnd)
-                            }
-                            initialized = length
+                output.append(addingCapacity: length) { span in
+                    span.withUnsafeMutableBufferPointer { buffer, initialized in
+                        var out = UnsafeMutableRawPointer(buffer.baseAddress!)
+                        @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
+                            out.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                            out += bytes.count
                         }
+                        @inline(__always) func put(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
+                            out.copyMemory(from: bytes, byteCount: count)
+                            out += count
+                        }
+                        let distance = Worker.prefetchDistance
+                        for (i, row) in rows.enumerated() {
+                            let ahead = i &+ distance
+                            if ahead < rows.count && matches[ahead] >= 0 {
+                                let record = records[ahead]
+                                skresults_prefetch(lookup.file + record.start)
+                                skresults_prefetch(lookup.file + record.start + record.count - 1)
+                            }
+                            put(idPrefix)
+                            put(base + Int(row.idStart), Int(row.idLength))
+                            put(resultPrefix)
+                            put(base + Int(row.lineStart), Int(row.lineLength))
+                            put(sourcePrefix)
+                            if matches[i] >= 0 {
+                                put(lookup.file + records[i].start, records[i].count)
+                            } else {
+                                put(null)
+                            }
+                            put(lineEnd)
+                        }
+                        initialized = length
                     }
-                }}}}}
+                }
             }
         }
 
         /// Appends the joined lines of a CSV source, whose records are rewritten as JSON objects.
         private func appendLines(_ batch: RowBatch, matches: UnsafeMutablePointer<Int32>, to output: inout [UInt8],
                                  buffers b: inout Buffers) {
-            let idPrefix = Worker.idPrefix, resultPrefix = Worker.resultPrefix
-            let sourcePrefix = Worker.sourcePrefix, null = Worker.null, lineEnd = Worker.lineEnd
+            let idPrefix = Worker.idPrefix.bytes, resultPrefix = Worker.resultPrefix.bytes
+            let sourcePrefix = Worker.sourcePrefix.bytes, null = Worker.null.bytes, lineEnd = Worker.lineEnd.bytes
             var i = 0
             batch.forEachRow { row in
                 let match = Int(matches[i])
@@ -338,4 +336,10 @@ public final class JoinSink: Sink {
         file.abort()
         unmatchedFile?.abort()
     }
+}
+
+extension StaticString {
+    /// The literal's UTF-8 bytes, in static memory (the literals here are ASCII, never a single
+    /// scalar, so they have a pointer representation).
+    fileprivate var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount) }
 }

@@ -100,10 +100,6 @@ final class SourceIndex: @unchecked Sendable {
         entryTable.release()
     }
 
-    /// The entry at `index`.
-    @inline(__always)
-    func entry(_ index: Int) -> Entry { entryStorage[index] }
-
     private var bomLength: Int {
         file.count >= 3 && file.base[0] == 0xEF && file.base[1] == 0xBB && file.base[2] == 0xBF ? 3 : 0
     }
