@@ -65,17 +65,6 @@ final class SourceIndex: @unchecked Sendable {
     @inline(__always)
     private static func entryIndex(_ slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
 
-    /// The first slot on `hash`'s probe path that is empty or carries its tag.
-    @inline(__always)
-    private func probe(_ hash: UInt64, from start: Int, mask: Int) -> (slot: Int, value: UInt64) {
-        let slotBase = slots.baseAddress!
-        var slot = start
-        while true {
-            let value = slotBase[slot]
-            if value == 0 || (value ^ hash) >> 32 == 0 { return (slot, value) }
-            slot = (slot + 1) & mask
-        }
-    }
     /// Source rows whose key was seen before (the later one wins).
     private(set) var duplicateKeys = 0
     /// Source rows without a usable key (invalid JSON, not an object, no such key or column).
@@ -288,19 +277,18 @@ final class SourceIndex: @unchecked Sendable {
 
     /// The entry whose key equals `key` (decoded bytes), or nil.
     func find(_ key: UnsafeRawBufferPointer, hash: UInt64, scratch: inout [UInt8]) -> Int? {
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
+        let lookup = self.lookup
+        var slot = Int(truncatingIfNeeded: hash) & lookup.mask
         while true {
-            let found = probe(hash, from: slot, mask: mask)
+            let found = lookup.probe(hash, from: slot)
             let index = SourceIndex.entryIndex(found.value)
             if index < 0 { return nil }
-            slot = found.slot
             // The tag matched (32 bits of the hash); the key itself decides.
             let equal = withKey(entryStorage[index], scratch: &scratch) { candidate in
                 candidate.count == key.count && (key.count == 0 || sameBytes(candidate.baseAddress!, key.baseAddress!, key.count))
             }
             if equal { return index }
-            slot = (slot + 1) & mask
+            slot = (found.slot + 1) & lookup.mask
         }
     }
 
@@ -344,17 +332,22 @@ extension SourceIndex {
         @inline(__always)
         func firstSlot(_ hash: UInt64) -> UnsafePointer<UInt64> { slots + (Int(truncatingIfNeeded: hash) & mask) }
 
+        /// The first slot from `start` on that is empty or carries `hash`'s tag, and its value.
+        @inline(__always)
+        func probe(_ hash: UInt64, from start: Int) -> (slot: Int, value: UInt64) {
+            var slot = start
+            while true {
+                let value = slots[slot]
+                if value == 0 || (value ^ hash) >> 32 == 0 { return (slot, value) }
+                slot = (slot + 1) & mask
+            }
+        }
+
         /// The entry of the first slot on `hash`'s probe path that carries its tag, or -1 when
         /// an empty slot comes first (no such key). A tag match still needs its key compared.
         @inline(__always)
         func candidate(_ hash: UInt64) -> Int {
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let value = slots[slot]
-                if value == 0 { return -1 }
-                if (value ^ hash) >> 32 == 0 { return SourceIndex.entryIndex(value) }
-                slot = (slot + 1) & mask
-            }
+            SourceIndex.entryIndex(probe(hash, from: Int(truncatingIfNeeded: hash) & mask).value)
         }
 
         /// The raw key bytes of an entry, within the mapped file.
