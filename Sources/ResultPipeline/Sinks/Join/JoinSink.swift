@@ -23,15 +23,17 @@ public struct JoinStats: Sendable, Equatable {
 /// Writes each accepted row joined with its source record, atomically.
 public final class JoinSink: Sink {
     private final class Worker: SinkWorker, RowSliceProcessor {
-        /// Per-chunk working memory, kept across chunks for its capacity.
+        // Per-row records of the current chunk, kept across chunks for their capacity.
+        /// The hash of each row's id, filled slice by slice as the decoder hands the rows over.
+        let hashes = RecordBuffer<UInt64>(capacity: 1024)
+        /// The source entry each row matched, or -1.
+        let matches = RecordBuffer<Int32>(capacity: 1024)
+        /// Per matched row: where its record lies in the source file, copied out of the entry
+        /// while the lookup has it in cache (the append would miss on the entry again).
+        let records = RecordBuffer<SourceIndex.Span>(capacity: 1024)
+
+        /// Per-chunk scratch arrays, kept across chunks for their capacity.
         struct Buffers {
-            /// Per row: the hash of its id, when the slices did not bring them.
-            let hashes = RecordBuffer<UInt64>(capacity: 1024)
-            /// Per row: the source entry it matched, or -1.
-            let matches = RecordBuffer<Int32>(capacity: 1024)
-            /// Per matched row: where its record lies in the source file, copied out of the entry
-            /// while the lookup has it in cache (the append would miss on the entry again).
-            let records = RecordBuffer<SourceIndex.Span>(capacity: 1024)
             /// Unescaped ids; unescaped source keys met while probing; CSV values and fields of
             /// the records being appended.
             var id: [UInt8] = []
@@ -48,20 +50,17 @@ public final class JoinSink: Sink {
         /// Rows' ids are hashed in slices during decoding, while their bytes are in the core's
         /// cache; the batch that follows looks them up.
         var takesBatchAfterSlices: Bool { true }
-        /// Hashes of the ids of the rows handed over so far in the current chunk.
-        private let sliceHashes = RecordBuffer<UInt64>(capacity: 1024)
-        private var sliceScratch: [UInt8] = []
 
         func process(rows: UnsafeBufferPointer<RowRecord>, names: UnsafeBufferPointer<NameRef>, base: UnsafeRawPointer) {
-            let first = sliceHashes.count
-            let hashes = sliceHashes.resize(to: first + rows.count)
-            var scratch: [UInt8] = []
-            swap(&scratch, &sliceScratch)
+            let first = self.hashes.count
+            let hashes = self.hashes.resize(to: first + rows.count)
+            var b = Buffers()
+            swap(&b, &buffers)
             for (i, row) in rows.enumerated() {
                 hashes[first + i] = Worker.id(of: row, base: base.assumingMemoryBound(to: UInt8.self))
-                    .withUTF8(scratch: &scratch) { NameCounter.hash($0) }
+                    .withUTF8(scratch: &b.id) { NameCounter.hash($0) }
             }
-            swap(&scratch, &sliceScratch)
+            swap(&b, &buffers)
         }
 
         /// Lookups run this many rows ahead of the row being joined, per step: the first slot is
@@ -76,8 +75,8 @@ public final class JoinSink: Sink {
             swap(&b, &buffers)
             defer { swap(&b, &buffers) }
             let count = batch.rowCount
-            let matches = b.matches.resize(to: count)
-            let records = b.records.resize(to: count)
+            let matches = self.matches.resize(to: count)
+            let records = self.records.resize(to: count)
             match(batch, into: matches, records: records, buffers: &b)
             switch index.format {
             case .jsonl: appendJSONLines(batch, matches: matches, records: records, to: &output)
@@ -97,13 +96,14 @@ public final class JoinSink: Sink {
                            records: UnsafeMutablePointer<SourceIndex.Span>, buffers b: inout Buffers) {
             let lookup = index.lookup
             let index = self.index
-            let sliceHashes = self.sliceHashes
-            defer { sliceHashes.removeAll() }
+            let hashBuffer = self.hashes
+            defer { hashBuffer.removeAll() }
             batch.withRowRecords { base, rows in
                 let count = rows.count
                 // Hashed in slices during decoding; hashed here only if the slices did not come.
-                let hashes = sliceHashes.count == count ? sliceHashes.base : b.hashes.resize(to: count)
-                if sliceHashes.count != count {
+                let sliced = hashBuffer.count == count
+                let hashes = hashBuffer.resize(to: count)
+                if !sliced {
                     for (i, row) in rows.enumerated() {
                         hashes[i] = Worker.id(of: row, base: base).withUTF8(scratch: &b.id) { NameCounter.hash($0) }
                     }

@@ -373,6 +373,8 @@ private final class KeyBlock: @unchecked Sendable {
     var hashes: [UInt64] = []
     var invalid = 0
     private var scratch: [UInt8] = []
+    /// Kept across blocks: a fresh decoder allocates its stacks and key patterns.
+    private var keptDecoder: RowDecoder? = RowDecoder()
 
     /// Finds the key of every line in `start..<end`, with its hash, in order.
     func findKeys(base: UnsafePointer<UInt8>, key: UnsafeRawBufferPointer) {
@@ -381,6 +383,7 @@ private final class KeyBlock: @unchecked Sendable {
         swap(&entries, &self.entries)
         swap(&hashes, &self.hashes)
         swap(&scratch, &self.scratch)
+        var decoder = keptDecoder.take()!
         defer {
             swap(&entries, &self.entries)
             swap(&hashes, &self.hashes)
@@ -389,7 +392,6 @@ private final class KeyBlock: @unchecked Sendable {
         entries.removeAll(keepingCapacity: true)
         hashes.removeAll(keepingCapacity: true)
         var invalid = 0
-        var decoder = RowDecoder()
         var p = start
         let end = self.end
         while p < end {
@@ -414,6 +416,7 @@ private final class KeyBlock: @unchecked Sendable {
             p = newline + 1
         }
         self.invalid = invalid
+        keptDecoder = consume decoder
     }
 }
 
