@@ -166,6 +166,7 @@ public final class JoinSink: Sink {
             let sourcePrefix = Worker.sourcePrefix.bytes, null = Worker.null.bytes, lineEnd = Worker.lineEnd.bytes
             let fixed = idPrefix.count + resultPrefix.count + sourcePrefix.count + lineEnd.count
             batch.withRowRecords { base, rows in
+                guard !rows.isEmpty else { return }
                 var length = 0
                 for (i, row) in rows.enumerated() {
                     let source = matches[i] >= 0 ? records[i].count : null.count
