@@ -134,6 +134,32 @@ struct JoinSinkTests {
                                         duplicateSourceKeys: 2, duplicateResultIDs: 0, invalidSourceRows: 0))
     }
 
+    @Test("chunks with no rows (all rejected or blank) between others join like the rest", arguments: [1, 2])
+    func chunksWithoutRows(threads: Int) throws {
+        let dir = try TemporaryDirectory()
+        try "{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":2}\n".write(toFile: dir.path + "/src.jsonl", atomically: false,
+                                                                              encoding: .utf8)
+        var results = ""
+        for round in 0..<3 {
+            for i in 0..<2_000 { results += "not a row \(round) \(i)\n" }
+            for _ in 0..<2_000 { results += "\n" }
+            results += "{\"id\":\"a\"}\n{\"id\":\"c\"}\n{\"id\":\"b\"}\n"
+        }
+        let join = try JoinSink(source: dir.path + "/src.jsonl", joinedPath: dir.path + "/out.jsonl")
+        var options = PipelineOptions()
+        options.threads = threads
+        options.chunkSize = 4096
+        let summary = try Pipeline(options: options).run([.bytes(Array(results.utf8))], sinks: [join])
+        #expect(summary.rows == 9 && summary.rejected == 6_000 && summary.blank == 6_000)
+        let out = try String(contentsOfFile: dir.path + "/out.jsonl", encoding: .utf8)
+        let line = #"{"id":"a","result":{"id":"a"},"source":{"id":"a","n":1}}"# + "\n"
+            + #"{"id":"c","result":{"id":"c"},"source":null}"# + "\n"
+            + #"{"id":"b","result":{"id":"b"},"source":{"id":"b","n":2}}"# + "\n"
+        #expect(out == String(repeating: line, count: 3))
+        #expect(join.stats == JoinStats(matched: 6, unmatchedResults: 3, unmatchedSources: 0,
+                                        duplicateSourceKeys: 0, duplicateResultIDs: 6, invalidSourceRows: 0))
+    }
+
     @Test("ids that share a hash tag and a first slot, or carry escapes, still find exactly their record")
     func tagCollisionsAndEscapes() throws {
         // Found by search: the same top 32 bits (the slot's tag) and low 10 bits (the first slot
