@@ -365,7 +365,8 @@ private struct SharedBytes: @unchecked Sendable {
 
 /// One block of JSONL source lines and the entries found in it.
 private final class KeyBlock: @unchecked Sendable {
-    // safe to send: filled by one concurrentPerform iteration, read by the caller after the wave.
+    // safe to send: filled by one concurrentPerform iteration; read only after that wave, by the
+    // caller or by the next wave's insert task (which the block's next filling waits for).
     var start = 0
     var end = 0
     var entries: [SourceIndex.Entry] = []
