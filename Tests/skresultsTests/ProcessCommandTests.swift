@@ -297,6 +297,46 @@ struct ProcessCommandTests {
         try? input.fileHandleForWriting.close()
     }
 
+    @Test("a join source truncated during the run is a clear error, exit 1, and leaves no output")
+    func joinSourceTruncatedMidRun() throws {
+        let dir = try Scratch()
+        var source = ""
+        for i in 0..<4_000 { source += "{\"id\":\"k\(i)\",\"pad\":\"\(String(repeating: "p", count: 40))\"}\n" }
+        let sourcePath = try dir.write("src.jsonl", source)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["process", "-q", "-", "--join", sourcePath, "--joined", dir.path("j.jsonl")]
+        let input = Pipe()
+        let err = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        // The joined output's temporary file is opened once the source is indexed (mapped, read).
+        var waited = 0
+        while try dir.entries().count < 2 && waited < 250 {
+            usleep(20_000)
+            waited += 1
+        }
+        #expect(try dir.entries().count == 2)
+        // Another process cuts the source short; the lookups then read pages past its new end.
+        #expect(truncate(sourcePath, 0) == 0)
+        var rows = ""
+        for i in stride(from: 3_999, to: 0, by: -7) { rows += "{\"id\":\"k\(i)\"}\n" }
+        input.fileHandleForWriting.write(Data(rows.utf8))
+        try input.fileHandleForWriting.close()
+        for _ in 0..<500 where process.isRunning { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the process did not stop")
+        }
+        process.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1)
+        #expect(message.contains("truncated while it was being read"))
+        #expect(try dir.entries() == ["src.jsonl"])
+    }
+
     @Test("option rules are usage errors", arguments: [["process", "--join", "x"], ["process", "--level", "3"],
                                                         ["process", "--archive", "a", "--level", "99"],
                                                         ["process", "--source-key", "k"]])
