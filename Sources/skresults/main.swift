@@ -14,7 +14,7 @@ TemporaryFiles.removeOnTerminatingSignals()
 signal(SIGBUS) { _ in
     TemporaryFiles.shared.removeAllNow()
     let message: StaticString = """
-        skresults: an input or join source file was truncated while it was being read \
+        Error: an input or join source file was truncated while it was being read \
         (it is memory-mapped; the kernel raised SIGBUS); no output was written
 
         """
