@@ -2,10 +2,11 @@
 // (0 marks an empty slot, so no initialising pass) and goes back whole on release. Its pages are
 // populated when it is mapped (every page is written soon anyway): faulted in one by one, a slot
 // page was first mapped read-only to the zero page by a probe and then copied on the insert's
-// write, with a TLB flush on every core. It is not
-// marked for huge pages: on a virtual machine that hands freed memory back to its host, a fresh
-// 2 MiB page is one the host must supply again, and faulting the tables in cost twice the
-// system time (see BENCHMARKS.md); random lookups gained nothing measurable from huge pages.
+// write, with a TLB flush on every core. It is not marked for huge pages: on a virtual machine
+// that hands freed memory back to its host, a fresh 2 MiB page is one the host must supply
+// again; faulting the tables in cost twice the system time, and with the pages populated up
+// front the whole join still measured slower than with 4 KiB pages and their TLB misses (see
+// BENCHMARKS.md).
 
 #if canImport(Glibc)
 import Glibc
