@@ -162,11 +162,11 @@ struct RowDecoder: ~Copyable {
             } else {
                 p = keyAndColonEnd(p)
                 guard p >= 0 else { return false }
-                key = keyWord(maxLength: 6)
+                key = keyWord(maxLength: KnownKeys.output.key.length)  // the longest key looked for here
             }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             switch key {
-            case (0x6469, 2):  // "id"
+            case let k where k == KnownKeys.id.key:
                 if base[p] == .quote {
                     guard scanString(&p) else { return false }
                     if stringEnd > stringStart {
@@ -181,7 +181,7 @@ struct RowDecoder: ~Copyable {
                     guard skipValue(&p, depth: 1) else { return false }
                     row.id = .invalid
                 }
-            case (0x7475_7074_756F, 6):  // "output"
+            case let k where k == KnownKeys.output.key:
                 if names.count > namesStart { names.truncate(to: namesStart) }
                 actions.removeAll()
                 row.labelIgnored = 0
@@ -243,16 +243,16 @@ struct RowDecoder: ~Copyable {
             } else {
                 p = keyAndColonEnd(p)
                 guard p >= 0 else { return false }
-                key = keyWord(maxLength: 7)
+                key = keyWord(maxLength: KnownKeys.actions.key.length)  // the longest key looked for here
             }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             switch key {
-            case (0x736C_6562_616C, 6):  // "labels"
+            case let k where k == KnownKeys.labels.key:
                 if names.count > namesStart { names.truncate(to: namesStart) }
                 labelIgnored = 0
                 p = decodeNameListEnd(p, into: names, labels: true, ignored: &labelIgnored)
                 guard p >= 0 else { return false }
-            case (0x73_6E6F_6974_6361, 7):  // "actions"
+            case let k where k == KnownKeys.actions.key:
                 actions.removeAll()
                 actionIgnored = 0
                 p = decodeNameListEnd(p, into: actions, labels: false, ignored: &actionIgnored)
@@ -395,7 +395,7 @@ struct RowDecoder: ~Copyable {
             } else {
                 p = keyAndColonEnd(p)
                 guard p >= 0 else { return false }
-                key = keyWord(maxLength: 6)
+                key = keyWord(maxLength: entryPattern.key.length)
             }
             guard p < end else { return fail(.unexpectedEnd, at: p) }
             if key == entryPattern.key {
