@@ -56,10 +56,7 @@ public struct RowView {
     public let offset: Int
 
     /// The row's `id`, a non-empty string.
-    public var id: JSONStringView {
-        JSONStringView(rawBytes: UnsafeRawBufferPointer(start: base + Int(record.idStart), count: Int(record.idLength)),
-                       isEscaped: record.idEscaped)
-    }
+    public var id: JSONStringView { record.id(in: base) }
 
     /// Whether `output` was an object, null or missing.
     public var output: OutputState { record.output }
@@ -112,5 +109,14 @@ public struct RejectedLine {
             return
         }
         try spool?.forEachPiece(body)
+    }
+}
+
+extension RowRecord {
+    /// The row's `id`, in the chunk whose bytes start at `base`.
+    @inline(__always)
+    func id(in base: UnsafePointer<UInt8>) -> JSONStringView {
+        JSONStringView(rawBytes: UnsafeRawBufferPointer(start: base + Int(idStart), count: Int(idLength)),
+                       isEscaped: idEscaped)
     }
 }

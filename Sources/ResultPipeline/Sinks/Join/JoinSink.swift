@@ -56,11 +56,16 @@ public final class JoinSink: Sink {
             let hashes = self.hashes.resize(to: first + rows.count)
             var b = Buffers()
             swap(&b, &buffers)
-            for (i, row) in rows.enumerated() {
-                hashes[first + i] = Worker.id(of: row, base: base.assumingMemoryBound(to: UInt8.self))
-                    .withUTF8(scratch: &b.id) { NameCounter.hash($0) }
-            }
+            Worker.hashIDs(of: rows, base: base.assumingMemoryBound(to: UInt8.self), into: hashes + first, scratch: &b.id)
             swap(&b, &buffers)
+        }
+
+        /// Each row's id hashed (unescaped when it holds an escape) into `hashes`.
+        private static func hashIDs(of rows: UnsafeBufferPointer<RowRecord>, base: UnsafePointer<UInt8>,
+                                    into hashes: UnsafeMutablePointer<UInt64>, scratch: inout [UInt8]) {
+            for (i, row) in rows.enumerated() {
+                hashes[i] = row.id(in: base).withUTF8(scratch: &scratch) { NameCounter.hash($0) }
+            }
         }
 
         /// Lookups run this many rows ahead of the row being joined, per step: the first slot is
@@ -103,11 +108,7 @@ public final class JoinSink: Sink {
                 // Hashed in slices during decoding; hashed here only if the slices did not come.
                 let sliced = hashBuffer.count == count
                 let hashes = hashBuffer.resize(to: count)
-                if !sliced {
-                    for (i, row) in rows.enumerated() {
-                        hashes[i] = Worker.id(of: row, base: base).withUTF8(scratch: &b.id) { NameCounter.hash($0) }
-                    }
-                }
+                if !sliced { Worker.hashIDs(of: rows, base: base, into: hashes, scratch: &b.id) }
                 let distance = Worker.prefetchDistance
                 for step in 0..<(count + 3 * distance) {
                     if step < count { skresults_prefetch(lookup.firstSlot(hashes[step])) }
@@ -135,19 +136,13 @@ public final class JoinSink: Sink {
                         }
                     }
                     // Escapes on either side, or another key with the same tag: the full lookup.
-                    let found = Worker.id(of: row, base: base).withUTF8(scratch: &b.id) {
+                    let found = row.id(in: base).withUTF8(scratch: &b.id) {
                         index.find($0, hash: hashes[i], scratch: &b.key)
                     }
                     matches[i] = Int32(found ?? -1)
                     if let found { records[i] = lookup.entries[found].record }
                 }
             }
-        }
-
-        @inline(__always)
-        private static func id(of row: RowRecord, base: UnsafePointer<UInt8>) -> JSONStringView {
-            JSONStringView(rawBytes: UnsafeRawBufferPointer(start: base + Int(row.idStart), count: Int(row.idLength)),
-                           isEscaped: row.idEscaped)
         }
 
         // The constant pieces of a joined line, in static memory.

@@ -17,7 +17,8 @@ import Musl
 /// A zero-filled array of `count` trivial values in its own mapping.
 struct LargeTable<Element> {
     private(set) var buffer: UnsafeMutableBufferPointer<Element>
-    private let mapped: Bool
+    /// The length of the mapping, or nil when the table is on the heap.
+    private let mappedBytes: Int?
 
     init(count: Int) {
         let bytes = max(1, count * MemoryLayout<Element>.stride)
@@ -27,17 +28,17 @@ struct LargeTable<Element> {
             let heap = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: MemoryLayout<Element>.alignment)
             heap.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
             buffer = UnsafeMutableBufferPointer(start: heap.assumingMemoryBound(to: Element.self), count: count)
-            mapped = false
+            mappedBytes = nil
             return
         }
         buffer = UnsafeMutableBufferPointer(start: region.assumingMemoryBound(to: Element.self), count: count)
-        mapped = true
+        mappedBytes = bytes
     }
 
     /// Returns the memory; the table must not be used afterwards.
     func release() {
-        if mapped {
-            munmap(buffer.baseAddress, max(1, buffer.count * MemoryLayout<Element>.stride))
+        if let mappedBytes {
+            munmap(buffer.baseAddress, mappedBytes)
         } else {
             UnsafeMutableRawPointer(buffer.baseAddress)?.deallocate()
         }

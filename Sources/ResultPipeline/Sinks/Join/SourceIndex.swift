@@ -123,7 +123,7 @@ final class SourceIndex: @unchecked Sendable {
             let (toFind, toInsert) = (finding, inserting[0..<insertCount])
             DispatchQueue.concurrentPerform(iterations: findCount + inserts) { i in
                 if i < inserts {
-                    self.insert(toInsert)
+                    self.insertKeys(of: toInsert)
                 } else {
                     toFind[i - inserts].findKeys(base: shared.base, key: shared.key)
                 }
@@ -141,18 +141,18 @@ final class SourceIndex: @unchecked Sendable {
     }
 
     /// Inserts the keys of found blocks, in order.
-    private func insert(_ blocks: ArraySlice<KeyBlock>) {
+    private func insertKeys(of blocks: ArraySlice<KeyBlock>) {
         var scratch: [UInt8] = []
         for block in blocks {
             invalidRows += block.invalid
+            // (Should an insert grow the table, the rest of this block's prefetches only miss:
+            // a prefetch never faults.)
+            let lookup = self.lookup
             block.hashes.withUnsafeBufferPointer { hashes in
                 // Each key's first slot is prefetched this many inserts ahead.
                 let distance = 16
                 for i in hashes.indices {
-                    if i &+ distance < hashes.count {
-                        let ahead = hashes[i &+ distance]
-                        skresults_prefetch(slots.baseAddress! + (Int(truncatingIfNeeded: ahead) & (slots.count - 1)))
-                    }
+                    if i &+ distance < hashes.count { skresults_prefetch(lookup.firstSlot(hashes[i &+ distance])) }
                     insert(block.entries[i], hash: hashes[i], scratch: &scratch)
                 }
             }
