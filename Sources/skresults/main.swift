@@ -7,20 +7,7 @@ import SafetyKitAPI
 
 signal(SIGPIPE, SIG_IGN)
 TemporaryFiles.removeOnTerminatingSignals()
-// Plain input files and join sources are read through memory mappings. If another process
-// truncates one during the run, the next read of a page past its new end raises SIGBUS on the
-// reading thread: remove the unfinished outputs, say what happened, exit 1 (an input could not be
-// read). Only async-signal-safe calls here.
-signal(SIGBUS) { _ in
-    TemporaryFiles.shared.removeAllNow()
-    let message: StaticString = """
-        Error: an input or join source file was truncated while it was being read \
-        (it is memory-mapped; the kernel raised SIGBUS); no output was written
-
-        """
-    _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
-    _exit(1)
-}
+TemporaryFiles.removeOnBusError()
 
 struct CommandEntry: Sendable {
     var name: String

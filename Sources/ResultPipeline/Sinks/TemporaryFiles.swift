@@ -1,5 +1,6 @@
 // Remembers the temporary files of outputs still being written, so that a process stopped by a
-// signal (Ctrl-C, kill) can remove them: nothing half-written is left behind, under any name.
+// signal (Ctrl-C, kill, or a bus error from a truncated mapped file) can remove them: nothing
+// half-written is left behind, under any name.
 
 #if canImport(Glibc)
 import Glibc
@@ -60,5 +61,23 @@ public final class TemporaryFiles: Sendable {
             }
         }
         pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+    }
+
+    /// Installs a handler for SIGBUS that removes the registered files, says why on standard
+    /// error and exits with status 1. Plain input files and join sources are read through memory
+    /// mappings: if another process truncates one during a run, the next read of a page past its
+    /// new end raises SIGBUS on the reading thread, which cannot be turned into a thrown error.
+    public static func removeOnBusError() {
+        _ = shared
+        signal(SIGBUS) { _ in
+            TemporaryFiles.shared.removeAllNow()
+            let message: StaticString = """
+                Error: an input or join source file was truncated while it was being read \
+                (it is memory-mapped; the kernel raised SIGBUS); no output was written
+
+                """
+            _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+            _exit(1)
+        }
     }
 }
