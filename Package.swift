@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ResultPipelineTests",
-            dependencies: ["ResultPipeline"],
+            dependencies: ["ResultPipeline", "CZstd"],
             path: "Tests/ResultPipelineTests"
         ),
         .target(

@@ -13,6 +13,13 @@ struct LongLine {
     var mapped: UnsafeRawBufferPointer?
 }
 
+/// Memory that chunks point into instead of their own buffers: a mapped file, or a segment of
+/// decompressed bytes.
+protocol ChunkLender: AnyObject, Sendable {
+    /// Called once for each chunk that borrowed `pointer[0..<count]`, after it was committed.
+    func release(_ pointer: UnsafeMutableRawPointer, count: Int)
+}
+
 /// One line-aligned piece of an input.
 ///
 /// Invariants: `start <= end <= capacity`; `storage[start..<end]` holds whole lines only (the last
@@ -23,13 +30,14 @@ final class Chunk: @unchecked Sendable {
     // safe to send: ownership passes between threads only through the pipeline's locked queues.
 
     /// The bytes; `capacity` usable bytes plus `Chunk.padding` spare. Either the chunk's own
-    /// buffer, or (for a mapped input) a window of the mapping, which `mapping` keeps alive.
+    /// buffer, or a window of memory lent by a mapped input or a decoded segment, which `lender`
+    /// keeps alive.
     private(set) var storage: UnsafeMutableRawPointer
     private(set) var capacity: Int
     private var ownStorage: UnsafeMutableRawPointer
     private var ownCapacity: Int
-    /// The mapped input `storage` points into, if any.
-    private(set) var mapping: MappedInput?
+    /// What `storage` points into, when it is not the chunk's own buffer.
+    private(set) var lender: (any ChunkLender)?
     /// First byte of line data (past a BOM at the start of an input).
     var start = 0
     /// One past the last byte of line data.
@@ -83,25 +91,30 @@ final class Chunk: @unchecked Sendable {
 
     deinit { ownStorage.deallocate() }
 
-    /// Points the chunk at `count` bytes of a mapped input instead of its own buffer.
-    func borrow(_ base: UnsafeMutableRawPointer, count: Int, from mapping: MappedInput) {
+    /// Points the chunk at `count` bytes lent by `lender` instead of its own buffer. Readers may
+    /// load up to `Chunk.padding` bytes past them, so the lender keeps that much readable.
+    func borrow(_ base: UnsafeMutableRawPointer, count: Int, from lender: any ChunkLender) {
         storage = base
         capacity = count
-        self.mapping = mapping
+        self.lender = lender
     }
 
-    /// Lets the kernel drop the mapped pages this chunk read, so resident memory stays flat.
-    func releaseMappedPages() {
-        guard let mapping, end > 0 else { return }
-        mapping.release(storage, count: end)
+    /// Gives borrowed bytes back to their lender (once the chunk is committed) and returns to the
+    /// chunk's own buffer.
+    func releaseBorrowed() {
+        guard let lender else { return }
+        lender.release(storage, count: end)
+        self.lender = nil
+        storage = ownStorage
+        capacity = ownCapacity
     }
 
     /// Clears the framing fields for reuse; the storage stays.
     func resetFraming() {
-        if mapping != nil {
+        if lender != nil {
             storage = ownStorage
             capacity = ownCapacity
-            mapping = nil
+            lender = nil
         }
         start = 0
         end = 0
@@ -112,7 +125,7 @@ final class Chunk: @unchecked Sendable {
 
     /// Replaces the storage by one of `newCapacity` bytes, keeping `storage[0..<end]`.
     func resize(to newCapacity: Int) {
-        precondition(newCapacity >= end && newCapacity > 0 && mapping == nil)
+        precondition(newCapacity >= end && newCapacity > 0 && lender == nil)
         let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity + Chunk.padding, alignment: 16)
         // safe: end <= capacity and end <= newCapacity
         newStorage.copyMemory(from: storage, byteCount: end)

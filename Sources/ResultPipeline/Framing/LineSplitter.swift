@@ -55,6 +55,21 @@ struct LineSplitter: ChunkProducer {
         fillTarget = chunkSize
     }
 
+    /// Continues an input whose first `offset` bytes were cut into chunks elsewhere: `carry` is
+    /// the partial line (no `\n`) that follows them, `isFirstChunk` whether no chunk of the input
+    /// was made yet, and `atStreamStart` whether the BOM rule is still to be applied (then
+    /// `offset` and `carry` are empty).
+    init(resuming source: any ByteSource, at offset: Int64, carry: [UInt8], isFirstChunk: Bool, atStreamStart: Bool,
+         chunkSize: Int, maxLineBytes: Int, keepsLongLines: Bool) {
+        precondition(!atStreamStart || (offset == 0 && carry.isEmpty))
+        self.init(source: source, chunkSize: chunkSize, maxLineBytes: maxLineBytes, keepsLongLines: keepsLongLines)
+        self.carry = carry
+        carryOffset = offset
+        streamOffset = offset + Int64(carry.count)
+        self.atStreamStart = atStreamStart
+        self.isFirstChunk = isFirstChunk
+    }
+
     mutating func close() throws { try source.close() }
 
     /// Fills `chunk` with the next line-aligned piece. Returns false when the input is exhausted.

@@ -10,7 +10,7 @@ import Musl
 
 /// A whole regular file mapped read-only, followed by a zero page so that the decoder's 8-byte
 /// loads near the end of the last line stay inside mapped memory.
-final class MappedInput: @unchecked Sendable {
+final class MappedInput: ChunkLender, @unchecked Sendable {
     // safe to send: the mapping is read-only; `release` only drops page-table entries.
     let base: UnsafeMutableRawPointer
     let size: Int
@@ -56,6 +56,7 @@ final class MappedInput: @unchecked Sendable {
     /// fault, and those that fell before an already released window stayed mapped (measured:
     /// peak RSS grew to 64-66 MiB over 4 GiB, about 32 KiB per chunk).
     func release(_ pointer: UnsafeMutableRawPointer, count: Int) {
+        guard count > 0 else { return }
         let page = MappedInput.pageSize
         let start = max(0, (pointer - base) - (2 << 20)) / page * page
         let end = min(((pointer - base) + count + page - 1) / page * page, (size + page - 1) / page * page)

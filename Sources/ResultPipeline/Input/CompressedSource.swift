@@ -23,9 +23,13 @@ public struct DecompressionError: Error, Equatable, Sendable, CustomStringConver
 public enum CompressionFormat: String, Sendable {
     case none, zstd, gzip
 
-    /// The format whose magic number `prefix` starts with.
+    /// The format whose magic number `prefix` starts with. A zstd stream may open with a
+    /// skippable frame (magic 0x184D2A50 to 0x184D2A5F; `pzstd` writes one first).
     public static func detect(_ prefix: UnsafeRawBufferPointer) -> CompressionFormat {
         if prefix.count >= 4 && prefix[0] == 0x28 && prefix[1] == 0xB5 && prefix[2] == 0x2F && prefix[3] == 0xFD {
+            return .zstd
+        }
+        if prefix.count >= 4 && prefix[0] & 0xF0 == 0x50 && prefix[1] == 0x2A && prefix[2] == 0x4D && prefix[3] == 0x18 {
             return .zstd
         }
         if prefix.count >= 2 && prefix[0] == 0x1F && prefix[1] == 0x8B { return .gzip }
@@ -57,6 +61,16 @@ struct PrefixedSource: ByteSource {
 enum Decompression {
     /// Peeks at the start of `source` and returns a source of its decompressed bytes.
     static func wrap(_ source: any ByteSource, name: String) throws -> (any ByteSource, CompressionFormat) {
+        let (replay, format) = try peek(source)
+        switch format {
+        case .none: return (replay, .none)
+        case .zstd: return (try ZstdSource(replay, name: name), .zstd)
+        case .gzip: return (try GzipSource(replay, name: name), .gzip)
+        }
+    }
+
+    /// The format `source`'s first bytes name, and a source that serves every byte again.
+    static func peek(_ source: any ByteSource) throws -> (PrefixedSource, CompressionFormat) {
         var source = source
         var prefix = [UInt8](repeating: 0, count: 4)
         var filled = 0
@@ -69,12 +83,7 @@ enum Decompression {
         }
         prefix.removeSubrange(filled...)
         let format = prefix.withUnsafeBytes { CompressionFormat.detect($0) }
-        let replay = PrefixedSource(prefix: prefix, base: source)
-        switch format {
-        case .none: return (replay, .none)
-        case .zstd: return (try ZstdSource(replay, name: name), .zstd)
-        case .gzip: return (try GzipSource(replay, name: name), .gzip)
-        }
+        return (PrefixedSource(prefix: prefix, base: source), format)
     }
 }
 

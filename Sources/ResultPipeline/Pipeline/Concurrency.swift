@@ -18,6 +18,12 @@ final class BlockingQueue<Element: Sendable>: Sendable {
         available.wait()
         return items.withLock { $0.removeFirst() }
     }
+
+    /// An item if one is queued now, else nil.
+    func tryPop() -> Element? {
+        guard available.wait(timeout: .now()) == .success else { return nil }
+        return items.withLock { $0.removeFirst() }
+    }
 }
 
 /// A relaxed atomic counter.

@@ -51,9 +51,24 @@ extension PipelineOptions {
             }
         }
         var source = source
-        if detectsCompression { source = try Decompression.wrap(source, name: name).0 }
+        if detectsCompression {
+            let (replay, format) = try Decompression.peek(source)
+            source = replay
+            switch format {
+            case .zstd:
+                return ZstdSegmentSplitter(blocks: try ZstdBlocks(replay, name: name), chunkSize: chunkSize,
+                                           maxLineBytes: maxLineBytes, keepsLongLines: keepsLongLines,
+                                           segmentLimit: chunkPoolSize + 2)
+            case .gzip: source = try GzipSource(replay, name: name)
+            case .none: break
+            }
+        }
         return LineSplitter(source: source, chunkSize: chunkSize, maxLineBytes: maxLineBytes, keepsLongLines: keepsLongLines)
     }
+
+    /// Chunks in a run's pool: two per worker, so that each has the next one ready, and two for
+    /// the reader and the committer.
+    var chunkPoolSize: Int { threads * 2 + 2 }
 }
 
 /// Live counters of a run, safe to read from any thread.
@@ -127,7 +142,7 @@ public struct Pipeline: Sendable {
         let started = ContinuousClock.now
         let workerCount = options.threads
         let free = BlockingQueue<Chunk>()
-        for _ in 0 ..< workerCount * 2 + 2 {
+        for _ in 0 ..< options.chunkPoolSize {
             let chunk = Chunk(capacity: options.chunkSize)
             chunk.sinkOutputs = Array(repeating: [], count: sinks.count)
             free.push(chunk)
@@ -337,7 +352,7 @@ final class Committer: @unchecked Sendable {
         }
         while let chunk = current {
             commit(chunk)
-            chunk.releaseMappedPages()
+            chunk.releaseBorrowed()
             free.push(chunk)
             current = state.withLock { s in
                 s.next += 1
