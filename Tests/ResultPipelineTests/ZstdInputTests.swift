@@ -77,7 +77,16 @@ struct ZstdInputTests {
             }
         }
         s += "{\"id\":\"last\",\"output\":null}"
-        return Array(s.utf8)
+        // Random bytes (rejected lines) in the middle, which zstd stores as raw blocks.
+        var bytes = Array(s.utf8)
+        let middle = bytes.count / 2
+        let noise = (0..<(300 << 10)).map { i -> UInt8 in
+            if i % 997 == 996 { return 0x0A }
+            let byte = UInt8(truncatingIfNeeded: generator.next())
+            return byte == 0x0A ? 0x0B : byte
+        }
+        bytes.insert(contentsOf: [0x0A] + noise + [0x0A], at: bytes[..<middle].lastIndex(of: 0x0A)! + 1)
+        return bytes
     }()
 
     static let plain: Collected = try! collect(text)
@@ -108,6 +117,21 @@ struct ZstdInputTests {
         let limited = try collect(ZstdInputTests.text, chunkSize: 1 << 15, maxLineBytes: 1000).comparable
         #expect(limited.summary.rejected > ZstdInputTests.plain.summary.rejected)
         #expect(try collect(compressed, threads: threads, chunkSize: 1 << 15, maxLineBytes: 1000).comparable == limited)
+    }
+
+    @Test("empty frames between frames, and frames of one line each")
+    func emptyAndTinyFrames() throws {
+        let text = ZstdInputTests.text[0..<200_000]
+        var pieces: [ArraySlice<UInt8>] = [text[0..<0], text[0..<1000], text[1000..<1000]]
+        var start = 1000
+        while start < text.count {
+            let end = (text[start...].firstIndex(of: 0x0A) ?? text.count - 1) + 1
+            pieces.append(text[start..<min(end, text.count)])
+            start = end
+        }
+        let reference = try collect(Array(text)).comparable
+        #expect(try collect(zstdFrames(pieces, level: 1)).comparable == reference)
+        #expect(try collect(zstdFrames(pieces, level: 1, sized: false), chunkSize: 4096).comparable == reference)
     }
 
     @Test("small inputs: empty, a BOM, one line, no newline")
