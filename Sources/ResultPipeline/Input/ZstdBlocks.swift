@@ -99,6 +99,8 @@ final class ZstdBlocks {
             windowSize = 0
             return .bytes(0)
         }
+        // A block is at most 128 KiB compressed; libzstd rejects a larger size in a block header.
+        guard needed <= ZstdBlocks.inputCapacity else { throw failure("corrupt data (block larger than the format allows)") }
         try fill(needed)
         guard inEnd - inStart >= needed else { throw failure("truncated data") }
         let n = ZSTD_decompressContinue(context, destination, capacity, input + inStart, needed)
