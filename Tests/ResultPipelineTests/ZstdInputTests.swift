@@ -56,7 +56,7 @@ struct ZstdInputTests {
     /// Rows of every size, blank and CRLF lines, rejects, a BOM, runs of very short lines (which
     /// shrink the chunks), lines longer than a small chunk's segment, and no final newline.
     static let text: [UInt8] = {
-        var generator = SplitMix(seed: 7)
+        var generator = SeededRandom(seed: 7)
         var s = "\u{FEFF}"
         for i in 0..<12_000 {
             switch generator.next() % 20 {
@@ -160,18 +160,5 @@ struct ZstdInputTests {
         #expect(error?.problem.contains("too much memory") == true)
         // Bytes after the last frame that are not a frame.
         #expect(throws: DecompressionError.self) { try collect(zstdFrames([ZstdInputTests.text[0..<1000]]) + Array("junk".utf8)) }
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
