@@ -20,9 +20,11 @@ struct LargeTable<Element> {
     /// The length of the mapping, or nil when the table is on the heap.
     private let mappedBytes: Int?
 
-    init(count: Int) {
+    /// `populated: false` leaves the pages to `populate(part:of:)` (or to faults).
+    init(count: Int, populated: Bool = true) {
         let bytes = max(1, count * MemoryLayout<Element>.stride)
-        guard let region = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | (populated ? MAP_POPULATE : 0)
+        guard let region = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0),
               region != MAP_FAILED else {
             // Out of address space: fall back to the heap (same contents).
             let heap = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: MemoryLayout<Element>.alignment)
@@ -33,6 +35,21 @@ struct LargeTable<Element> {
         }
         buffer = UnsafeMutableBufferPointer(start: region.assumingMemoryBound(to: Element.self), count: count)
         mappedBytes = bytes
+    }
+
+    /// Populates the `part`-th of `parts` equal page ranges of the mapping, as `MAP_POPULATE` does
+    /// for all of it, so that several threads can share the kernel's zeroing. Advisory: where the
+    /// kernel lacks `MADV_POPULATE_WRITE` (before Linux 5.14), the pages fault in on first use.
+    func populate(part: Int, of parts: Int) {
+        guard let mappedBytes, let base = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pages = (mappedBytes + page - 1) / page
+        let first = pages * part / parts, last = pages * (part + 1) / parts
+        guard last > first else { return }
+        #if os(Linux)
+        let populateWrite: Int32 = 23  // MADV_POPULATE_WRITE; the C library headers may predate it
+        _ = madvise(base + first * page, (last - first) * page, populateWrite)
+        #endif
     }
 
     /// Returns the memory; the table must not be used afterwards.

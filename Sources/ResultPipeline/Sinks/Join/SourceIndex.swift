@@ -104,6 +104,8 @@ final class SourceIndex: @unchecked Sendable {
         var inserting = (0..<perWave).map { _ in KeyBlock() }
         var insertCount = 0
         var sized = false
+        /// Pieces of the freshly sized tables still to be populated, by the next wave's threads.
+        var populating = 0
         var p = bomLength
         while p < file.count || insertCount > 0 {
             var findCount = 0
@@ -118,22 +120,31 @@ final class SourceIndex: @unchecked Sendable {
                 findCount += 1
                 p = end
             }
-            // The inserts are the longest single task: iteration 0, so they start first.
+            // Populating fresh tables comes first, in pieces that every thread takes a share of
+            // (the kernel zeroes tens of MB); then the inserts, the longest single task, so that
+            // they start before the keys of the next wave are found.
             let inserts = insertCount > 0 ? 1 : 0
-            let (toFind, toInsert) = (finding, inserting[0..<insertCount])
-            DispatchQueue.concurrentPerform(iterations: findCount + inserts) { i in
-                if i < inserts {
+            let (pieces, toFind, toInsert) = (populating, finding, inserting[0..<insertCount])
+            DispatchQueue.concurrentPerform(iterations: pieces + inserts + findCount) { i in
+                if i < pieces {
+                    self.populateTables(part: i, of: pieces)
+                } else if i < pieces + inserts {
                     self.insertKeys(of: toInsert)
                 } else {
-                    toFind[i - inserts].findKeys(base: shared.base, key: shared.key)
+                    toFind[i - pieces - inserts].findKeys(base: shared.base, key: shared.key)
                 }
             }
+            populating = 0
             if !sized && findCount > 0 {
-                // Size the tables once from what the first wave found, instead of doubling them.
+                // Size the tables once from what the first wave found, instead of doubling them;
+                // they are mapped here and populated by the next wave.
                 sized = true
                 let found = finding[0..<findCount].reduce(0) { $0 + $1.entries.count }
                 let scanned = finding[findCount - 1].end - finding[0].start
-                if found > 0 && scanned > 0 { reserve(found + Int(Double(found) * Double(file.count - p) / Double(scanned) * 1.05)) }
+                if found > 0 && scanned > 0 {
+                    reserve(found + Int(Double(found) * Double(file.count - p) / Double(scanned) * 1.05), populated: false)
+                    populating = 2 * perWave
+                }
             }
             swap(&finding, &inserting)
             insertCount = findCount
@@ -236,17 +247,28 @@ final class SourceIndex: @unchecked Sendable {
         entryCount += 1
     }
 
-    /// Grows the tables to hold `count` entries without further growth.
-    private func reserve(_ count: Int) {
+    /// Grows the tables to hold `count` entries without further growth; `populated: false` leaves
+    /// their pages to `populateTables`.
+    private func reserve(_ count: Int, populated: Bool = true) {
         var slotCount = slots.count
         while (count + 1) * 2 > slotCount { slotCount *= 2 }
         var scratch: [UInt8] = []
-        if slotCount > slots.count { growSlots(to: slotCount, scratch: &scratch) }
-        if count > entryStorage.count { growEntries(to: count) }
+        if slotCount > slots.count { growSlots(to: slotCount, populated: populated, scratch: &scratch) }
+        if count > entryStorage.count { growEntries(to: count, populated: populated) }
     }
 
-    private func growEntries(to count: Int) {
-        let grown = LargeTable<Entry>(count: count)
+    /// Populates one of `parts` pieces of the two tables together.
+    private func populateTables(part: Int, of parts: Int) {
+        let slotParts = max(1, parts / 2)
+        if part < slotParts {
+            slotTable.populate(part: part, of: slotParts)
+        } else {
+            entryTable.populate(part: part - slotParts, of: parts - slotParts)
+        }
+    }
+
+    private func growEntries(to count: Int, populated: Bool = true) {
+        let grown = LargeTable<Entry>(count: count, populated: populated)
         grown.buffer.baseAddress!.update(from: entryStorage.baseAddress!, count: entryCount)
         entryTable.release()
         entryTable = grown
@@ -254,10 +276,10 @@ final class SourceIndex: @unchecked Sendable {
 
     /// Rehashes every entry into a larger slot table (keys are hashed again: entries do not keep
     /// their hash, and the table is sized once up front in the common case).
-    private func growSlots(to newCount: Int? = nil, scratch: inout [UInt8]) {
+    private func growSlots(to newCount: Int? = nil, populated: Bool = true, scratch: inout [UInt8]) {
         let newCount = newCount ?? slots.count * 2
         slotTable.release()
-        slotTable = LargeTable<UInt64>(count: newCount)
+        slotTable = LargeTable<UInt64>(count: newCount, populated: populated)
         for i in 0..<entryCount { place(entry: i, hash: hash(of: entryStorage[i], scratch: &scratch)) }
     }
 
