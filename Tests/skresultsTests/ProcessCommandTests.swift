@@ -103,6 +103,32 @@ struct ProcessCommandTests {
             """)
     }
 
+    @Test("an archive of many MB comes in frames of whole lines of about 1 MiB, a longer line in one frame")
+    func archiveFrames() throws {
+        let dir = try Scratch()
+        var text = ""
+        var accepted = ""
+        for i in 0..<40_000 {
+            let pad = String(repeating: "x", count: i % 211)
+            let row = i == 20_000
+                ? #"{"id":"long","output":null,"metadata":{"pad":""# + String(repeating: "y", count: 1_500_000) + #""}}"#
+                : #"{"id":"r\#(i)","output":{"labels":["l\#(i % 5)"]},"metadata":{"pad":"\#(pad)"}}"#
+            text += row + (i % 1000 == 7 ? "\n\nnot json\n" : "\n")
+            accepted += row + "\n"
+        }
+        let input = try dir.write("in.jsonl", text)
+        let r = try CLI.run(["process", "-q", "--format", "json", input, "--archive", dir.path("a.zst")])
+        #expect(r.status == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let archive = summary?["archive"] as? [String: Any]
+        let bytes = accepted.utf8.count
+        #expect(archive?["rows"] as? Int == 40_000 && archive?["bytes_in"] as? Int == bytes)
+        // At most 1 MiB of lines per frame, the long line alone in its own.
+        #expect((archive?["frames"] as? Int ?? 0) >= bytes / (1 << 20) + 1)
+        #expect(try shell("zstd -q -dc \(dir.path("a.zst")) > \(dir.path("back.jsonl"))") == 0)
+        #expect(try dir.read("back.jsonl") == accepted)
+    }
+
     @Test("an empty input still gives a valid, empty archive")
     func emptyArchive() throws {
         let dir = try Scratch()
