@@ -103,7 +103,7 @@ struct ProcessCommandTests {
             """)
     }
 
-    @Test("an archive of many MB comes in frames of whole lines of about 1 MiB, a longer line in one frame")
+    @Test("an archive of many MB comes in frames of whole lines of about 512 KiB, a longer line in one frame")
     func archiveFrames() throws {
         let dir = try Scratch()
         var text = ""
@@ -123,8 +123,8 @@ struct ProcessCommandTests {
         let archive = summary?["archive"] as? [String: Any]
         let bytes = accepted.utf8.count
         #expect(archive?["rows"] as? Int == 40_000 && archive?["bytes_in"] as? Int == bytes)
-        // At most 1 MiB of lines per frame, the long line alone in its own.
-        #expect((archive?["frames"] as? Int ?? 0) >= bytes / (1 << 20) + 1)
+        // At most 512 KiB of lines per frame, the long line alone in its own.
+        #expect((archive?["frames"] as? Int ?? 0) >= bytes / (512 << 10) + 1)
         #expect(try shell("zstd -q -dc \(dir.path("a.zst")) > \(dir.path("back.jsonl"))") == 0)
         #expect(try dir.read("back.jsonl") == accepted)
     }
