@@ -68,6 +68,30 @@ struct ProcessCommandTests {
         #expect(members.stdout == doubled)
     }
 
+    @Test("zstd from the real tool at several levels and windows, from a file and a pipe, with a line longer than a segment, gives the plain summary and rejects")
+    func zstdLevelsAndWindows() throws {
+        let dir = try Scratch()
+        var text = ""
+        for i in 0..<30_000 {
+            text += i == 15_000
+                ? #"{"id":"long","output":null,"metadata":{"pad":""# + String(repeating: "z", count: 3_000_000) + "\"}}\n"
+                : #"{"id":"r\#(i)","output":{"labels":["l\#(i % 7)"]}}"# + (i % 97 == 0 ? "\r\nbroken {\n" : "\n")
+        }
+        let plain = try dir.write("in.jsonl", text)
+        let expected = try CLI.run(["labels", "-q", "--format", "json", "--rejects", dir.path("want.jsonl"), plain])
+        #expect(expected.status == 0)
+        let want = try dir.read("want.jsonl").replacingOccurrences(of: plain, with: "-")
+        for options in ["-1", "-19", "--long=27 -3", "--no-check -3"] {
+            #expect(try shell("zstd -q \(options) -c \(plain) > \(dir.path("in.zst"))") == 0)
+            let fromFile = try CLI.run(["labels", "-q", "--format", "json", dir.path("in.zst")])
+            #expect(fromFile.stdout == expected.stdout, "zstd \(options)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: dir.path("in.zst")))
+            let fromPipe = try CLI.run(["labels", "-q", "--format", "json", "--rejects", dir.path("got.jsonl"), "-"], stdin: data)
+            #expect(fromPipe.stdout == expected.stdout, "zstd \(options), stdin")
+            #expect(try dir.read("got.jsonl") == want, "zstd \(options), rejects")
+        }
+    }
+
     @Test("a truncated or corrupt compressed input exits 1, names the file and the offset, prints no summary",
           arguments: ["zst", "gz"])
     func truncated(kind: String) throws {
