@@ -137,7 +137,9 @@ final class SourceIndex: @unchecked Sendable {
             populating = 0
             if !sized && findCount > 0 {
                 // Size the tables once from what the first wave found, instead of doubling them;
-                // they are mapped here and populated by the next wave.
+                // they are mapped here and populated by the next wave, whose inserts are this
+                // wave's keys only: the tables hold those without growing, so nothing remaps them
+                // while they are populated.
                 sized = true
                 let found = finding[0..<findCount].reduce(0) { $0 + $1.entries.count }
                 let scanned = finding[findCount - 1].end - finding[0].start
