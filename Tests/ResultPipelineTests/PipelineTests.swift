@@ -46,6 +46,22 @@ struct PipelineTests {
         #expect(input.count > 4 * ChunkDecoder.sliceBytes, "several slices per chunk")
     }
 
+    @Test("workers on every core with a busy reader: the reader decodes chunks too, and the results equal one thread's")
+    func readerHelps() throws {
+        // Streamed and compressed inputs keep the reader busy; with as many workers as cores
+        // (or more), one fewer runs and the reader decodes whenever no chunk is free.
+        let a = generatedInput(lines: 3000, seed: 7), b = generatedInput(lines: 4000, seed: 8)
+        let inputs: [Input] = [.bytes(a, name: "a", maxReadSize: 5000), .bytes(zstdFrames([b[...]]), name: "b"),
+                               .bytes(a + b, name: "c")]
+        let single = try collect(inputs, threads: 1, chunkSize: 1 << 20).comparable
+        #expect(single.summary.inputs == 3 && single.summary.lines == 14_000)
+        for threads in [PipelineOptions.onlineCores, PipelineOptions.onlineCores + 1] {
+            for chunkSize in [1 << 10, 1 << 14] {
+                #expect(try collect(inputs, threads: threads, chunkSize: chunkSize).comparable == single)
+            }
+        }
+    }
+
     @Test("each input numbers its lines from 1; offsets are per input")
     func multipleInputs() throws {
         let a: [UInt8] = Array("{\"id\":\"a1\"}\nbad\n".utf8)

@@ -154,13 +154,31 @@ public struct Pipeline: Sendable {
         let committer = Committer(sinks: SinkList(sinks), inputNames: names, free: free, latch: latch,
                                   progress: options.progress)
         let finished = DispatchGroup()
-        for _ in 0 ..< workerCount {
+        let makeWorker = {
             var parts: [(Int, any SinkWorker)] = []
             for (i, sink) in sinks.enumerated() {
                 if let part = sink.makeWorker() { parts.append((i, part)) }
             }
-            let worker = DecodeWorker(parts: parts, inputNames: names, work: work, committer: committer,
-                                      latch: latch, maxDepth: options.maxDepth, maxLineBytes: options.maxLineBytes)
+            return DecodeWorker(parts: parts, inputNames: names, work: work, committer: committer,
+                                latch: latch, maxDepth: self.options.maxDepth, maxLineBytes: self.options.maxLineBytes)
+        }
+
+        // The first input is opened before the workers start: it decides how the cores are shared.
+        var first: Result<any ChunkProducer, any Error>?
+        if let input = inputs.first {
+            first = Result { try options.chunkProducer(for: input.open(), name: input.name) }
+        }
+        // When making chunks is real work (decompressing, copying from a pipe) and the workers
+        // would fill every core, the reader is the critical path and must not share a core with
+        // them: one worker fewer runs, and the reader decodes a queued chunk itself whenever no
+        // chunk is free (the workers are behind). Measured: labels over a .zst on two cores,
+        // 1.075× `zstd -dc` with two workers niced by 5 against 1.00× with the workers niced by
+        // 15, which starved them behind any other busy process (1.41 s → 1.66 s beside one).
+        let readerBusy = (try? first?.get().readerIsBusy) ?? false
+        let readerHelps = readerBusy && workerCount >= PipelineOptions.onlineCores
+        let threadCount = readerHelps ? max(1, workerCount - 1) : workerCount
+        for _ in 0 ..< threadCount {
+            let worker = makeWorker()
             finished.enter()
             let thread = Thread {
                 worker.run(yieldToReader: yieldToReader)
@@ -168,6 +186,16 @@ public struct Pipeline: Sendable {
             }
             thread.name = "skresults-decode"
             thread.start()
+        }
+        let helper = readerHelps ? makeWorker() : nil
+        /// A free chunk; while none is, the reader decodes queued ones.
+        func takeFree() -> Chunk {
+            guard let helper else { return free.pop() }
+            while true {
+                if let chunk = free.tryPop() { return chunk }
+                guard let queued = work.tryPop(), let chunk = queued else { return free.pop() }
+                helper.process(chunk)
+            }
         }
 
         var bytes = 0
@@ -177,21 +205,21 @@ public struct Pipeline: Sendable {
             if latch.hasFailed { break }
             var splitter: any ChunkProducer
             do {
-                splitter = try options.chunkProducer(for: input.open(), name: input.name)
+                splitter = try index == 0 && first != nil ? first!.get() : options.chunkProducer(for: input.open(), name: input.name)
             } catch {
                 latch.record(error)
                 break
             }
             opened += 1
-            if splitter.readerIsBusy && workerCount >= PipelineOptions.onlineCores {
-                // The reader is on the critical path and the workers fill every core: with equal
-                // shares it would get only cores / (workers + 1) of one (measured: labels over a
-                // .zst, 1.23-1.28 s -> 1.12-1.14 s with the workers niced by 5).
+            if splitter.readerIsBusy && threadCount >= PipelineOptions.onlineCores {
+                // A later input needs the reader to work while the workers fill every core: with
+                // equal shares it would get only cores / (workers + 1) of one (measured: labels
+                // over a .zst, 1.23-1.28 s -> 1.12-1.14 s with the workers niced by 5).
                 yieldToReader.store(true, ordering: .relaxed)
             }
             var before: Int64 = 0
             while !latch.hasFailed {
-                let chunk = free.pop()
+                let chunk = takeFree()
                 let more: Bool
                 do {
                     more = try splitter.nextChunk(into: chunk)
@@ -214,7 +242,11 @@ public struct Pipeline: Sendable {
             bytes += Int(splitter.streamOffset)
             do { try splitter.close() } catch { latch.record(error) }
         }
-        for _ in 0 ..< workerCount { work.push(nil) }
+        if let helper {
+            // What is queued is decoded on both sides of the split.
+            while let queued = work.tryPop(), let chunk = queued { helper.process(chunk) }
+        }
+        for _ in 0 ..< threadCount { work.push(nil) }
         finished.wait()
 
         if let error = latch.firstError {
@@ -248,7 +280,8 @@ struct SinkList: @unchecked Sendable {
 
 /// One decode worker: takes chunks, decodes them, runs the sinks' worker parts, passes them on.
 final class DecodeWorker: @unchecked Sendable {
-    // safe to send: created on the calling thread, then used only by its own worker thread.
+    // safe to send: created on the calling thread, then used only by one thread: its own worker
+    // thread, or the reader for the worker that helps it.
     private let parts: [(Int, any SinkWorker)]
     private let inputNames: [String]
     private let work: BlockingQueue<Chunk?>
@@ -256,6 +289,11 @@ final class DecodeWorker: @unchecked Sendable {
     private let latch: FailureLatch
     private let maxDepth: Int
     private let maxLineBytes: Int
+
+    private var decoder: ChunkDecoder
+    /// Parts that take their rows in slices during decoding; and those that get the whole batch.
+    private let slices: [any RowSliceProcessor]
+    private let batchParts: [(Int, any SinkWorker)]
 
     init(parts: [(Int, any SinkWorker)], inputNames: [String], work: BlockingQueue<Chunk?>, committer: Committer,
          latch: FailureLatch, maxDepth: Int, maxLineBytes: Int) {
@@ -266,13 +304,12 @@ final class DecodeWorker: @unchecked Sendable {
         self.latch = latch
         self.maxDepth = maxDepth
         self.maxLineBytes = maxLineBytes
+        decoder = ChunkDecoder(maxDepth: maxDepth, maxLineBytes: maxLineBytes)
+        slices = parts.compactMap { $0.1 as? any RowSliceProcessor }
+        batchParts = parts.filter { ($0.1 as? any RowSliceProcessor)?.takesBatchAfterSlices ?? true }
     }
 
     func run(yieldToReader: borrowing Atomic<Bool>) {
-        var decoder = ChunkDecoder(maxDepth: maxDepth, maxLineBytes: maxLineBytes)
-        // Parts that take their rows in slices during decoding; the others get the whole batch.
-        let slices = parts.compactMap { $0.1 as? any RowSliceProcessor }
-        let batchParts = parts.filter { ($0.1 as? any RowSliceProcessor)?.takesBatchAfterSlices ?? true }
         var yielded = false
         while let chunk = work.pop() {
             if !yielded && yieldToReader.load(ordering: .relaxed) {
@@ -281,21 +318,26 @@ final class DecodeWorker: @unchecked Sendable {
                 DecodeWorker.lowerPriority()
                 yielded = true
             }
-            if !latch.hasFailed {
-                decoder.decode(chunk, slices: slices)
-                let batch = RowBatch(chunk: chunk, inputName: inputNames[chunk.input], firstLineNumber: 1, final: false)
-                for (index, part) in batchParts {
-                    chunk.sinkOutputs[index].removeAll(keepingCapacity: true)
-                    do {
-                        try part.process(batch, output: &chunk.sinkOutputs[index])
-                    } catch {
-                        latch.record(error)
-                        break
-                    }
+            process(chunk)
+        }
+    }
+
+    /// Decodes `chunk`, runs the sinks' worker parts on it and hands it to the committer.
+    func process(_ chunk: Chunk) {
+        if !latch.hasFailed {
+            decoder.decode(chunk, slices: slices)
+            let batch = RowBatch(chunk: chunk, inputName: inputNames[chunk.input], firstLineNumber: 1, final: false)
+            for (index, part) in batchParts {
+                chunk.sinkOutputs[index].removeAll(keepingCapacity: true)
+                do {
+                    try part.process(batch, output: &chunk.sinkOutputs[index])
+                } catch {
+                    latch.record(error)
+                    break
                 }
             }
-            committer.submit(chunk)
         }
+        committer.submit(chunk)
     }
 }
 
