@@ -1,10 +1,9 @@
-// Decompressing byte sources: zstd (libzstd streaming API) and gzip (zlib's inflate), chosen by the
-// first bytes of the stream, never by a file name. Both read through concatenated frames/members,
-// keep memory bounded (one input buffer each), and report a truncated or corrupt stream as an
-// error that names the input and how far decompression got.
+// Decompressing byte sources, chosen by the first bytes of the stream, never by a file name: gzip
+// (zlib's inflate) here, zstd in `ZstdBlocks.swift`. Both read through concatenated
+// frames/members, keep memory bounded, and report a truncated or corrupt stream as an error that
+// names the input and how far decompression got.
 
 import CZlib
-import CZstd
 
 /// A compressed input that could not be decompressed to its end.
 public struct DecompressionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -62,10 +61,15 @@ enum Decompression {
     /// Peeks at the start of `source` and returns a source of its decompressed bytes.
     static func wrap(_ source: any ByteSource, name: String) throws -> (any ByteSource, CompressionFormat) {
         let (replay, format) = try peek(source)
+        return (try decompressing(replay, format: format, name: name), format)
+    }
+
+    /// `replay`'s decompressed bytes, as a plain byte source.
+    static func decompressing(_ replay: PrefixedSource, format: CompressionFormat, name: String) throws -> any ByteSource {
         switch format {
-        case .none: return (replay, .none)
-        case .zstd: return (try ZstdSource(replay, name: name), .zstd)
-        case .gzip: return (try GzipSource(replay, name: name), .gzip)
+        case .none: return replay
+        case .zstd: return ZstdRingSource(try ZstdBlocks(replay, name: name), continuingAfter: nil)
+        case .gzip: return try GzipSource(replay, name: name)
         }
     }
 
@@ -85,66 +89,6 @@ enum Decompression {
         let format = prefix.withUnsafeBytes { CompressionFormat.detect($0) }
         return (PrefixedSource(prefix: prefix, base: source), format)
     }
-}
-
-/// Decompresses a zstd stream of one or more frames.
-final class ZstdSource: ByteSource {
-    private var base: any ByteSource
-    private let name: String
-    private let context: OpaquePointer
-    private let input: UnsafeMutableRawBufferPointer
-    private var inBuffer = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
-    private var produced: Int64 = 0
-    /// Whether a frame has started and not ended. True at first: the magic number promised one.
-    private var frameOpen = true
-    private var baseEnded = false
-
-    init(_ base: any ByteSource, name: String) throws {
-        self.base = base
-        self.name = name
-        guard let context = ZSTD_createDCtx() else {
-            throw DecompressionError(input: name, format: "zstd", offset: 0, problem: "cannot allocate a decoder")
-        }
-        self.context = context
-        input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
-    }
-
-    deinit {
-        ZSTD_freeDCtx(context)
-        input.deallocate()
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard !buffer.isEmpty else { return 0 }
-        var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
-        while out.pos == 0 {
-            if inBuffer.pos == inBuffer.size && !baseEnded {
-                let n = try base.read(into: input)
-                if n == 0 {
-                    baseEnded = true
-                } else {
-                    inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: n, pos: 0)
-                }
-            }
-            let consumed = inBuffer.pos
-            let hint = ZSTD_decompressStream(context, &out, &inBuffer)
-            if ZSTD_isError(hint) != 0 {
-                throw DecompressionError(input: name, format: "zstd", offset: produced + Int64(out.pos),
-                                         problem: "corrupt data (\(String(cString: ZSTD_getErrorName(hint))))")
-            }
-            let progressed = inBuffer.pos > consumed || out.pos > 0
-            // 0: a frame ended and everything is flushed. Only a call that moved data can say so.
-            if progressed { frameOpen = hint != 0 }
-            if !progressed && baseEnded && inBuffer.pos == inBuffer.size { break }
-        }
-        produced += Int64(out.pos)
-        if out.pos == 0 && frameOpen {
-            throw DecompressionError(input: name, format: "zstd", offset: produced, problem: "truncated data")
-        }
-        return out.pos
-    }
-
-    func close() throws { try base.close() }
 }
 
 /// Decompresses a gzip stream of one or more members.

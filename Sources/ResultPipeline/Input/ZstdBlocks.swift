@@ -150,7 +150,7 @@ final class ZstdBlocks {
 /// The decoded bytes of a `ZstdBlocks` as a plain byte source: blocks are decoded into a ring
 /// buffer sized for the frame's window and copied out, as libzstd's streaming API does. Used once
 /// a stream leaves `ZstdSegmentSplitter`'s segments (a line longer than a segment, or a window
-/// larger than one).
+/// larger than one), and wherever a zstd stream is read as plain bytes (a compressed join source).
 final class ZstdRingSource: ByteSource {
     private let blocks: ZstdBlocks
     private var ring: UnsafeMutableRawPointer

@@ -53,15 +53,13 @@ extension PipelineOptions {
         var source = source
         if detectsCompression {
             let (replay, format) = try Decompression.peek(source)
-            source = replay
-            switch format {
-            case .zstd:
+            if format == .zstd {
+                // Decoded straight into the memory the chunks point into.
                 return ZstdSegmentSplitter(blocks: try ZstdBlocks(replay, name: name), chunkSize: chunkSize,
                                            maxLineBytes: maxLineBytes, keepsLongLines: keepsLongLines,
                                            segmentLimit: chunkPoolSize + 2)
-            case .gzip: source = try GzipSource(replay, name: name)
-            case .none: break
             }
+            source = try Decompression.decompressing(replay, format: format, name: name)
         }
         return LineSplitter(source: source, chunkSize: chunkSize, maxLineBytes: maxLineBytes, keepsLongLines: keepsLongLines)
     }
