@@ -45,6 +45,22 @@ enum ByteScan {
 }
 
 extension ByteScan {
+    /// Where a piece of whole lines starting at `from` ends when it should hold about `target`
+    /// bytes of `base[from..<to]`: after the last `\n` before `from + target`, or else after the
+    /// line that crosses it, or at `to` (the rest holds no `\n`, or fits within the target).
+    static func cut(in base: UnsafeRawPointer, from: Int, target: Int, to: Int) -> Int {
+        let limit = from + target
+        guard limit < to else { return to }
+        if let last = lastIndex(of: .newline, in: base, from: from, to: limit) { return last + 1 }
+        return firstIndex(of: .newline, in: base, from: limit, to: to).map { $0 + 1 } ?? to
+    }
+
+    /// 3 when `base[0..<count]` starts with a UTF-8 byte order mark, else 0.
+    static func bomLength(_ base: UnsafeRawPointer, count: Int) -> Int {
+        count >= 3 && base.load(as: UInt8.self) == 0xEF && base.load(fromByteOffset: 1, as: UInt8.self) == 0xBB
+            && base.load(fromByteOffset: 2, as: UInt8.self) == 0xBF ? 3 : 0
+    }
+
     /// How many times `byte` occurs in `base[from..<to]`, eight bytes at a time.
     static func count(of byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int {
         let pattern = UInt64(byte) &* 0x0101_0101_0101_0101

@@ -104,18 +104,18 @@ final class Chunk: @unchecked Sendable {
     func releaseBorrowed() {
         guard let lender else { return }
         lender.release(storage, count: end)
-        self.lender = nil
+        returnToOwnStorage()
+    }
+
+    private func returnToOwnStorage() {
         storage = ownStorage
         capacity = ownCapacity
+        lender = nil
     }
 
     /// Clears the framing fields for reuse; the storage stays.
     func resetFraming() {
-        if lender != nil {
-            storage = ownStorage
-            capacity = ownCapacity
-            lender = nil
-        }
+        if lender != nil { returnToOwnStorage() }
         start = 0
         end = 0
         streamOffset = 0

@@ -15,7 +15,7 @@ protocol ChunkProducer {
 
 /// Reads one input and produces line-aligned chunks.
 ///
-/// Rules (see also `LineFraming`):
+/// Rules (`MappedSplitter` and `ZstdSegmentSplitter` apply the same):
 /// - a UTF-8 BOM at the very start of the stream is skipped; offsets still count it;
 /// - a chunk ends after its last `\n`; the bytes after it are carried into the next chunk;
 /// - a line that does not fit in the chunk grows the chunk, up to `maxLineBytes + 2` bytes
@@ -107,11 +107,9 @@ struct LineSplitter: ChunkProducer {
                     continue
                 }
                 atStreamStart = false
-                if chunk.end - chunk.start >= 3,
-                   chunk.storage.load(fromByteOffset: chunk.start, as: UInt8.self) == 0xEF,
-                   chunk.storage.load(fromByteOffset: chunk.start + 1, as: UInt8.self) == 0xBB,
-                   chunk.storage.load(fromByteOffset: chunk.start + 2, as: UInt8.self) == 0xBF {
-                    chunk.start += 3
+                let bom = ByteScan.bomLength(chunk.storage + chunk.start, count: chunk.end - chunk.start)
+                if bom > 0 {
+                    chunk.start += bom
                     scanFrom = max(scanFrom, chunk.start)
                 }
             }

@@ -17,7 +17,6 @@ final class MappedInput: ChunkLender, @unchecked Sendable {
     /// The whole reservation (the file's mapping lies inside it, 2 MiB-aligned).
     private let region: UnsafeMutableRawPointer
     private let regionLength: Int
-    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Maps `descriptor` when it is a non-empty regular file; nil otherwise (pipes, terminals).
     /// `sequential` tells the kernel to read ahead; otherwise it prefetches the whole file.
@@ -25,7 +24,7 @@ final class MappedInput: ChunkLender, @unchecked Sendable {
         var info = stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
         let size = Int(info.st_size)
-        let reserved = (size + 2 * MappedInput.pageSize + MappedInput.pageSize - 1) / MappedInput.pageSize * MappedInput.pageSize
+        let reserved = (size + 2 * Syscall.pageSize + Syscall.pageSize - 1) / Syscall.pageSize * Syscall.pageSize
         // Reserve zeroed memory for the file plus a spare page, then map the file over its start,
         // placed on a 2 MiB boundary so that huge page cache folios can be mapped whole.
         let huge = 2 << 20
@@ -57,7 +56,7 @@ final class MappedInput: ChunkLender, @unchecked Sendable {
     /// peak RSS grew to 64-66 MiB over 4 GiB, about 32 KiB per chunk).
     func release(_ pointer: UnsafeMutableRawPointer, count: Int) {
         guard count > 0 else { return }
-        let page = MappedInput.pageSize
+        let page = Syscall.pageSize
         let start = max(0, (pointer - base) - (2 << 20)) / page * page
         let end = min(((pointer - base) + count + page - 1) / page * page, (size + page - 1) / page * page)
         if end > start { madvise(base + start, end - start, MADV_DONTNEED) }
@@ -79,8 +78,7 @@ struct MappedSplitter: ChunkProducer {
         self.source = source
         self.chunkSize = chunkSize
         self.maxLineBytes = maxLineBytes
-        let bytes = input.base.assumingMemoryBound(to: UInt8.self)
-        if input.size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { position = 3 }
+        position = ByteScan.bomLength(input.base, count: input.size)
     }
 
     var streamOffset: Int64 { Int64(position) }
@@ -113,16 +111,9 @@ struct MappedSplitter: ChunkProducer {
         // Lines are counted just before the full-size cut, where the search for the last line end
         // starts anyway: the reader maps no page that it would not map without the count.
         let full = min(size, start + chunkSize)
-        var cut = min(size, start + Chunk.size(forLinesIn: base, from: max(start, full - Chunk.sampleBytes), to: full,
-                                               limit: chunkSize))
-        if cut < size {
-            if let last = ByteScan.lastIndex(of: .newline, in: base, from: start, to: cut) {
-                cut = last + 1
-            } else {
-                // The first line is longer than a chunk but within the maximum: extend to its end.
-                cut = (ByteScan.firstIndex(of: .newline, in: base, from: cut, to: size)).map { $0 + 1 } ?? size
-            }
-        }
+        // A first line longer than a chunk (but within the maximum) extends the chunk to its end.
+        let target = Chunk.size(forLinesIn: base, from: max(start, full - Chunk.sampleBytes), to: full, limit: chunkSize)
+        let cut = ByteScan.cut(in: base, from: start, target: target, to: size)
         chunk.borrow(input.base + start, count: cut - start, from: input)
         chunk.start = 0
         chunk.end = cut - start

@@ -137,8 +137,7 @@ struct ZstdSegmentSplitter: ChunkProducer {
             }
             if atStreamStart && (decodedEnd >= 3 || ended) {
                 atStreamStart = false
-                let b = segment.base.assumingMemoryBound(to: UInt8.self)
-                if decodedEnd >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { lineStart = 3 }
+                lineStart = ByteScan.bomLength(segment.base, count: decodedEnd)
             }
         }
     }
@@ -162,16 +161,13 @@ struct ZstdSegmentSplitter: ChunkProducer {
         return end
     }
 
-    /// Makes `current[lineStart..<end]` the chunk.
+    /// Makes `current[lineStart..<end]` the chunk (every caller has decoded into a segment first,
+    /// so there is one).
     private mutating func cut(into chunk: Chunk, to end: Int) {
         chunk.resetFraming()
         chunk.startsInput = isFirstChunk
         isFirstChunk = false
-        guard let segment = current else {
-            // An empty stream: one empty chunk, as for any input.
-            chunk.streamOffset = blocks.produced
-            return
-        }
+        let segment = current!
         chunk.streamOffset = segment.streamOffset + Int64(lineStart)
         if end > lineStart {
             segment.hold()

@@ -100,6 +100,9 @@ enum Syscall {
         return .success(())
     }
 
+    /// Bytes per memory page.
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     /// `O_DIRECT`, which Swift does not import (its value differs between architectures).
     static var directIOFlag: Int32? {
         #if os(Linux) && (arch(x86_64) || arch(i386))

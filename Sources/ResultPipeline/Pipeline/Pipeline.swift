@@ -284,14 +284,10 @@ struct SinkList: @unchecked Sendable {
 final class DecodeWorker: @unchecked Sendable {
     // safe to send: created on the calling thread, then used only by one thread: its own worker
     // thread, or the reader for the worker that helps it.
-    private let parts: [(Int, any SinkWorker)]
     private let inputNames: [String]
     private let work: BlockingQueue<Chunk?>
     private let committer: Committer
     private let latch: FailureLatch
-    private let maxDepth: Int
-    private let maxLineBytes: Int
-
     private var decoder: ChunkDecoder
     /// Parts that take their rows in slices during decoding; and those that get the whole batch.
     private let slices: [any RowSliceProcessor]
@@ -299,13 +295,10 @@ final class DecodeWorker: @unchecked Sendable {
 
     init(parts: [(Int, any SinkWorker)], inputNames: [String], work: BlockingQueue<Chunk?>, committer: Committer,
          latch: FailureLatch, maxDepth: Int, maxLineBytes: Int) {
-        self.parts = parts
         self.inputNames = inputNames
         self.work = work
         self.committer = committer
         self.latch = latch
-        self.maxDepth = maxDepth
-        self.maxLineBytes = maxLineBytes
         decoder = ChunkDecoder(maxDepth: maxDepth, maxLineBytes: maxLineBytes)
         slices = parts.compactMap { $0.1 as? any RowSliceProcessor }
         batchParts = parts.filter { ($0.1 as? any RowSliceProcessor)?.takesBatchAfterSlices ?? true }

@@ -56,13 +56,8 @@ public final class ZstdArchiveSink: Sink {
             var frames = 0
             var start = 0
             while start < source.count {
-                // A frame ends after the last line end within the target, or after a longer line.
-                var end = min(source.count, start + ZstdArchiveSink.frameTarget)
-                if end < source.count {
-                    let base = source.baseAddress!
-                    end = (ByteScan.lastIndex(of: .newline, in: base, from: start, to: end)
-                        ?? ByteScan.firstIndex(of: .newline, in: base, from: end, to: source.count) ?? source.count - 1) + 1
-                }
+                // Whole lines, about `frameTarget` bytes of them (or one longer line).
+                let end = ByteScan.cut(in: source.baseAddress!, from: start, target: ZstdArchiveSink.frameTarget, to: source.count)
                 try compressFrame(UnsafeRawBufferPointer(rebasing: source[start..<end]), to: &output)
                 frames += 1
                 start = end

@@ -42,7 +42,7 @@ struct LargeTable<Element> {
     /// kernel lacks `MADV_POPULATE_WRITE` (before Linux 5.14), the pages fault in on first use.
     func populate(part: Int, of parts: Int) {
         guard let mappedBytes, let base = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = Syscall.pageSize
         let pages = (mappedBytes + page - 1) / page
         let first = pages * part / parts, last = pages * (part + 1) / parts
         guard last > first else { return }

@@ -90,7 +90,7 @@ final class SourceIndex: @unchecked Sendable {
     }
 
     private var bomLength: Int {
-        file.count >= 3 && file.base[0] == 0xEF && file.base[1] == 0xBB && file.base[2] == 0xBF ? 3 : 0
+        ByteScan.bomLength(file.base, count: file.count)
     }
 
     /// Keys of JSONL lines are found in parallel, a wave of blocks at a time (two per core), and
